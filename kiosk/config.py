@@ -1,0 +1,206 @@
+"""The kiosk's configuration, declared once and typed.
+
+Layers, later ones winning: compiled-in defaults (the field defaults below) ← the local TOML file written
+at install time ← the activated remote configuration (signed; see ``with_overrides``).
+
+Every problem in a file — unknown key, wrong type, out-of-range value, unreadable or missing file — is a
+``ConfigError`` whose message is one line naming the file and the key, so a technician can fix it without
+reading a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+APP_NAME = "civic-kiosk"
+INSTALLED_STATE_DIR = Path("/var/lib/civic-kiosk")
+INSTALLED_CONFIG_FILE = Path("/etc/civic-kiosk/kiosk.toml")
+CONFIG_ENV = "KIOSK_CONFIG"
+
+
+class ConfigError(Exception):
+    """A configuration problem, stated in one line that names the file and the key."""
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors: a misspelt key must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class KioskSection(_Section):
+    id: str = Field(default="demo-kiosk-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    language: Literal["zh_CN", "en"] = "zh_CN"
+    elder_mode: bool = False
+
+
+class ApiSection(_Section):
+    base_url: str = Field(default="http://127.0.0.1:8700", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
+    credential_path: str = ""
+    connect_timeout_s: float = Field(default=3.05, gt=0, le=60)
+    read_timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+
+class DevicesSection(_Section):
+    idcard: str = "sim:"
+    scanner: str = "sim:"
+    printer: str = "sim:"
+
+    @field_validator("idcard", "scanner", "printer")
+    @classmethod
+    def _looks_like_uri(cls, value: str) -> str:
+        if ":" not in value or value.startswith(":") or any(c.isspace() for c in value):
+            raise ValueError("must be a device URI such as 'sam:///dev/kiosk-idcard' or 'sim:'")
+        return value
+
+
+class SessionSection(_Section):
+    idle_warning_s: int = Field(default=60, ge=10, le=600)
+    countdown_s: int = Field(default=30, ge=20, le=120)
+    elder_idle_factor: float = Field(default=2.0, ge=1.0, le=4.0)
+
+
+class StorageSection(_Section):
+    state_dir: str = ""
+
+
+class OutboxSection(_Section):
+    retention_days: int = Field(default=30, ge=1, le=365)
+    data_key_rotation_hours: int = Field(default=24, ge=1, le=24 * 31)
+    device_key: str = ""
+
+
+class UiSection(_Section):
+    virtual_keyboard: bool = False
+    voice: bool = True
+
+
+class LoggingSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    file: str = ""
+
+
+class KioskConfig(_Section):
+    """The whole configuration. Sections mirror the TOML tables."""
+
+    kiosk: KioskSection = KioskSection()
+    api: ApiSection = ApiSection()
+    devices: DevicesSection = DevicesSection()
+    session: SessionSection = SessionSection()
+    storage: StorageSection = StorageSection()
+    outbox: OutboxSection = OutboxSection()
+    ui: UiSection = UiSection()
+    logging: LoggingSection = LoggingSection()
+
+    @property
+    def state_dir(self) -> Path:
+        """Where the outbox, keys, snapshots and logs live (not created here; see ``ensure_state_dir``)."""
+        if self.storage.state_dir:
+            return Path(self.storage.state_dir).expanduser()
+        return default_state_dir()
+
+    @property
+    def credential_path(self) -> Path:
+        return Path(self.api.credential_path) if self.api.credential_path else self.state_dir / "credential"
+
+    @property
+    def device_key_path(self) -> Path:
+        """The device key file; ``systemd-creds:NAME`` resolves inside ``$CREDENTIALS_DIRECTORY``."""
+        value = self.outbox.device_key
+        if value.startswith("systemd-creds:"):
+            directory = os.environ.get("CREDENTIALS_DIRECTORY", "")
+            if not directory:
+                raise ConfigError(
+                    "[outbox] device_key: systemd credential requested but $CREDENTIALS_DIRECTORY is not set"
+                )
+            return Path(directory) / value.removeprefix("systemd-creds:")
+        return Path(value) if value else self.state_dir / "device.key"
+
+    @property
+    def log_file(self) -> Path:
+        return Path(self.logging.file) if self.logging.file else self.state_dir / "logs" / "kiosk.log"
+
+    def ensure_state_dir(self) -> Path:
+        """Create the state directory with owner-only access and return it."""
+        path = self.state_dir
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(path, 0o700)
+        return path
+
+    def with_overrides(self, settings: dict[str, Any], *, source: str = "remote config") -> KioskConfig:
+        """A new config with ``settings`` (tables of keys, as in the TOML file) laid over this one."""
+        merged = _deep_merge(self.model_dump(), settings)
+        return _validate(merged, source)
+
+
+def default_state_dir() -> Path:
+    """``/var/lib/civic-kiosk`` on an installed kiosk, the user's state dir in development."""
+    if INSTALLED_STATE_DIR.is_dir() and os.access(INSTALLED_STATE_DIR, os.W_OK):
+        return INSTALLED_STATE_DIR
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def default_config_path() -> Path | None:
+    """``$KIOSK_CONFIG``, else the installed file if it exists, else none (compiled-in defaults)."""
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    return INSTALLED_CONFIG_FILE if INSTALLED_CONFIG_FILE.exists() else None
+
+
+def load_config(path: Path | None = None) -> KioskConfig:
+    """Load the local TOML file over the compiled-in defaults; no file given means defaults only."""
+    if path is None:
+        return KioskConfig()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _validate(data, str(path))
+
+
+def _validate(data: dict[str, Any], source: str) -> KioskConfig:
+    try:
+        return KioskConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"{source}: {_describe(first)}") from None
+
+
+def _describe(error: Any) -> str:
+    loc = [str(part) for part in error["loc"]]
+    if len(loc) >= 2:
+        where = f"[{loc[0]}] {'.'.join(loc[1:])}"
+    elif loc:
+        where = f"[{loc[0]}]" if error["type"] != "extra_forbidden" else f"'{loc[0]}'"
+    else:
+        where = "(top level)"
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key {where}"
+    if kind == "model_type":
+        return f"{where}: must be a table"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    got = error.get("input")
+    shown = "" if isinstance(got, dict) else f" (got {got!r})"
+    return f"{where}: {message}{shown}"
+
+
+def _deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
