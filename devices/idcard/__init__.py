@@ -1,0 +1,1 @@
+"""The resident ID card reader (SAM module over serial): codec, card decoding, driver."""
