@@ -1,0 +1,330 @@
+"""Signed remote configuration: verify, persist, activate at idle, roll back. Fail closed.
+
+An administrator signs a config document offline with ``kiosk-admin sign``; the central service only
+stores and serves it. A kiosk accepts a document only if every check passes, in this order, and keeps
+its last good config on any failure:
+
+1. size limit and parse; the key id is in the pinned key set;
+2. the Ed25519 signature over the exact signed bytes (never re-serialised before verifying);
+3. type and schema version supported;
+4. version strictly greater than the persisted trusted version (equal only with identical bytes);
+5. not expired (a clock far behind ``issued_at`` is reported as unsynchronised);
+6. scope matches this kiosk; the app is new enough;
+7. settings valid against the config schema (ranges and enums, not only types);
+8. written atomically (temp, fsync, rename, fsync dir); only then is the trusted version raised.
+
+Activation (step 9) is separate: ``activate`` is called when no citizen session runs, and
+``roll_back`` returns to the previous good document if the kiosk is unhealthy afterwards.
+
+Wire format (JSON)::
+
+    {"signed": "<base64 of the signed part's exact UTF-8 JSON bytes>",
+     "signatures": [{"keyid": "<hex sha256 of the raw public key, first 16>", "sig": "<base64>"}]}
+
+Signed part: ``type`` ("kiosk-config"), ``schema_version`` (1), ``config_id``, ``version`` (int),
+``issued_at`` and ``expires`` (ISO 8601, UTC), ``scope`` ({"fleet": true} | {"group": G} |
+{"kiosk": ID}), ``min_app_version``, ``activation`` ({"at_idle": true, "not_before": ISO or null}),
+``settings`` (tables of the local TOML layout), ``maintenance`` ({"pin_hashes": [...]}).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from kiosk.clock import Clock
+from kiosk.config import ConfigError, KioskConfig
+
+MAX_DOCUMENT_BYTES = 256 * 1024
+DOCUMENT_TYPE = "kiosk-config"
+SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
+# A clock this far behind a document's issue time is more likely wrong than the document.
+CLOCK_SKEW_ALLOWED = timedelta(minutes=5)
+
+
+class RemoteConfigRejected(Exception):
+    """A document failed a check; ``code`` is stable for heartbeats and technicians."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class VerifiedConfig:
+    """A document that passed every check, with its exact bytes for persisting."""
+
+    raw: bytes
+    version: int
+    config_id: str
+    settings: dict[str, Any]
+    config: KioskConfig
+    expires: datetime
+    at_idle: bool
+    not_before: datetime | None
+    pin_hashes: tuple[str, ...]
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def load_public_key(text: str) -> Ed25519PublicKey:
+    """A pinned key as base64 of the 32 raw bytes (what ``kiosk-admin keygen`` prints)."""
+    try:
+        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip(), validate=True))
+    except (ValueError, binascii.Error) as exc:
+        raise ConfigError(f"not an Ed25519 public key: {exc}") from None
+
+
+def sign_document(signed: dict[str, Any], private_key: Ed25519PrivateKey) -> bytes:
+    """Serialise ``signed`` once and sign those exact bytes; returns the wire document."""
+    payload = json.dumps(signed, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    signature = private_key.sign(payload)
+    envelope = {
+        "signed": base64.b64encode(payload).decode(),
+        "signatures": [
+            {"keyid": key_id(private_key.public_key()), "sig": base64.b64encode(signature).decode()}
+        ],
+    }
+    return json.dumps(envelope, indent=1).encode()
+
+
+def _parse_time(value: Any, field: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise RemoteConfigRejected("schema", f"{field} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise RemoteConfigRejected("schema", f"{field} has no time zone")
+    return parsed
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(".") if part.isdigit())
+
+
+class RemoteConfigStore:
+    """The kiosk's side: trusted version, last good document, the active one.
+
+    Files in ``directory``: ``trusted.json`` (the newest accepted document), ``active.json`` (what runs),
+    ``previous.json`` (the one before, for roll-back), ``trusted_version`` (a monotonic counter).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        pinned_keys: dict[str, Ed25519PublicKey],
+        kiosk_id: str,
+        groups: frozenset[str] = frozenset(),
+        app_version: str,
+        base_config: KioskConfig,
+        clock: Clock,
+    ) -> None:
+        self._dir = directory
+        self._dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._keys = pinned_keys
+        self._kiosk_id = kiosk_id
+        self._groups = groups
+        self._app_version = app_version
+        self._base = base_config
+        self._clock = clock
+
+    # -- state ------------------------------------------------------------------------------------
+    @property
+    def trusted_version(self) -> int:
+        try:
+            return int((self._dir / "trusted_version").read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    def _read(self, name: str) -> bytes | None:
+        try:
+            return (self._dir / name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    @property
+    def active_version(self) -> int:
+        raw = self._read("active.json")
+        return self.verify(raw, stored=True).version if raw else 0
+
+    # -- checks -----------------------------------------------------------------------------------
+    def verify(self, raw: bytes, *, stored: bool = False) -> VerifiedConfig:
+        """Run checks 1–7 on ``raw``; raises ``RemoteConfigRejected`` naming the first that fails.
+
+        ``stored`` re-checks a document this store accepted before (the active, pending or previous
+        one): the monotonic version check is skipped, every other check still runs.
+        """
+        if len(raw) > MAX_DOCUMENT_BYTES:
+            raise RemoteConfigRejected("too_large", f"{len(raw)} bytes > {MAX_DOCUMENT_BYTES}")
+        try:
+            envelope = json.loads(raw)
+            payload = base64.b64decode(envelope["signed"], validate=True)
+            signatures = list(envelope["signatures"])
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise RemoteConfigRejected("malformed", "not a signed config envelope") from None
+        verified_by = None
+        for entry in signatures:
+            if not isinstance(entry, dict):
+                continue
+            key = self._keys.get(str(entry.get("keyid", "")))
+            if key is None:
+                continue
+            try:
+                key.verify(base64.b64decode(str(entry.get("sig", "")), validate=True), payload)
+            except (InvalidSignature, ValueError, binascii.Error):
+                raise RemoteConfigRejected("bad_signature", "signature does not match the document") from None
+            verified_by = key
+            break
+        if verified_by is None:
+            raise RemoteConfigRejected("unknown_key", "no signature by a pinned key")
+        try:
+            signed = json.loads(payload)
+        except ValueError:
+            signed = None
+        if not isinstance(signed, dict):
+            raise RemoteConfigRejected("malformed", "signed part is not a JSON object")
+        if signed.get("type") != DOCUMENT_TYPE:
+            raise RemoteConfigRejected("wrong_type", f"type {signed.get('type')!r}")
+        if signed.get("schema_version") not in SUPPORTED_SCHEMA_VERSIONS:
+            raise RemoteConfigRejected(
+                "unsupported_schema", f"schema_version {signed.get('schema_version')!r}"
+            )
+        version = signed.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise RemoteConfigRejected("schema", "version must be a positive integer")
+        trusted = self.trusted_version
+        newer = version > trusted or (version == trusted and raw == self._read("trusted.json"))
+        if not stored and not newer:
+            raise RemoteConfigRejected("rollback", f"version {version} is not newer than trusted {trusted}")
+        issued = _parse_time(signed.get("issued_at"), "issued_at")
+        expires = _parse_time(signed.get("expires"), "expires")
+        now = self._clock.now()
+        if now + CLOCK_SKEW_ALLOWED < issued:
+            raise RemoteConfigRejected(
+                "clock_unsynchronised", "document issued in the future: check the clock"
+            )
+        if now >= expires:
+            raise RemoteConfigRejected("expired", f"expired at {expires.isoformat()}")
+        self._check_scope(signed.get("scope"))
+        if _version_tuple(str(signed.get("min_app_version", "0"))) > _version_tuple(self._app_version):
+            raise RemoteConfigRejected("app_too_old", f"needs app {signed.get('min_app_version')}")
+        settings = signed.get("settings", {})
+        if not isinstance(settings, dict):
+            raise RemoteConfigRejected("schema", "settings must be an object")
+        if "kiosk" in settings and "id" in settings["kiosk"]:
+            raise RemoteConfigRejected("schema", "settings may not change the kiosk id")
+        try:
+            config = self._base.with_overrides(settings)
+        except ConfigError as exc:
+            raise RemoteConfigRejected("invalid_settings", str(exc)) from None
+        activation = signed.get("activation") or {}
+        not_before = activation.get("not_before")
+        maintenance = signed.get("maintenance") or {}
+        return VerifiedConfig(
+            raw=raw,
+            version=version,
+            config_id=str(signed.get("config_id", "")),
+            settings=settings,
+            config=config,
+            expires=expires,
+            at_idle=bool(activation.get("at_idle", True)),
+            not_before=_parse_time(not_before, "activation.not_before") if not_before else None,
+            pin_hashes=tuple(str(h) for h in maintenance.get("pin_hashes", ())),
+        )
+
+    def _check_scope(self, scope: Any) -> None:
+        if not isinstance(scope, dict) or len(scope) != 1:
+            raise RemoteConfigRejected("schema", "scope must name exactly one of fleet, group, kiosk")
+        if scope.get("fleet") is True:
+            return
+        if "group" in scope and scope["group"] in self._groups:
+            return
+        if "kiosk" in scope and scope["kiosk"] == self._kiosk_id:
+            return
+        raise RemoteConfigRejected("wrong_scope", "document is not for this kiosk")
+
+    # -- transitions ------------------------------------------------------------------------------
+    def accept(self, raw: bytes) -> VerifiedConfig:
+        """Verify and persist a fetched document as the trusted one (step 8). Does not activate it."""
+        verified = self.verify(raw)
+        _atomic_write(self._dir / "trusted.json", raw)
+        _atomic_write(self._dir / "trusted_version", str(verified.version).encode())
+        return verified
+
+    def pending(self) -> VerifiedConfig | None:
+        """The trusted document if it is newer than the active one and may be activated now."""
+        raw = self._read("trusted.json")
+        if raw is None or raw == self._read("active.json"):
+            return None
+        try:
+            verified = self.verify(raw, stored=True)
+        except RemoteConfigRejected:
+            return None  # expired while waiting: the last good config stays
+        if verified.not_before and self._clock.now() < verified.not_before:
+            return None
+        return verified
+
+    def activate(self, *, session_running: bool) -> VerifiedConfig | None:
+        """Make the pending document active, only between citizen sessions. Returns it, or None."""
+        verified = self.pending()
+        if verified is None or (verified.at_idle and session_running):
+            return None
+        current = self._read("active.json")
+        if current is not None:
+            _atomic_write(self._dir / "previous.json", current)
+        _atomic_write(self._dir / "active.json", verified.raw)
+        return verified
+
+    def roll_back(self) -> KioskConfig:
+        """Return to the previous good document (or the local config) after an unhealthy activation."""
+        previous = self._read("previous.json")
+        active = self._dir / "active.json"
+        if previous is None:
+            active.unlink(missing_ok=True)
+            return self._base
+        _atomic_write(active, previous)
+        (self._dir / "previous.json").unlink(missing_ok=True)
+        return self.verify(previous, stored=True).config
+
+    def effective_config(self) -> KioskConfig:
+        """The local config with the active document laid over it; the local one if none is valid."""
+        raw = self._read("active.json")
+        if raw is None:
+            return self._base
+        try:
+            return self.verify(raw, stored=True).config
+        except RemoteConfigRejected:
+            return self._base
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Temp file, fsync, rename, fsync the directory: a crash leaves the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

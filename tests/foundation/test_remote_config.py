@@ -1,0 +1,202 @@
+"""Signed remote config: every check in order, fail closed, activation only between sessions."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from kiosk.admin_cli import main as admin_main
+from kiosk.clock import FakeClock
+from kiosk.config import KioskConfig
+from kiosk.remote_config import RemoteConfigRejected, RemoteConfigStore, key_id, sign_document
+
+NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+def signed_part(version: int = 1, **changes: Any) -> dict[str, Any]:
+    part: dict[str, Any] = {
+        "type": "kiosk-config",
+        "schema_version": 1,
+        "config_id": f"cfg-{version}",
+        "version": version,
+        "issued_at": (NOW - timedelta(hours=1)).isoformat(),
+        "expires": (NOW + timedelta(days=30)).isoformat(),
+        "scope": {"fleet": True},
+        "min_app_version": "0.1.0",
+        "activation": {"at_idle": True, "not_before": None},
+        "settings": {"session": {"idle_warning_s": 90}},
+        "maintenance": {"pin_hashes": []},
+    }
+    part.update(changes)
+    return part
+
+
+@pytest.fixture
+def key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+def store(tmp_path: Path, key: Ed25519PrivateKey, clock: FakeClock) -> RemoteConfigStore:
+    public = key.public_key()
+    return RemoteConfigStore(
+        tmp_path / "remote",
+        pinned_keys={key_id(public): public},
+        kiosk_id="zmd-hall-07",
+        groups=frozenset({"hall-a"}),
+        app_version="0.1.0",
+        base_config=KioskConfig.model_validate({"kiosk": {"id": "zmd-hall-07"}}),
+        clock=clock,
+    )
+
+
+def test_a_good_document_is_accepted_then_activated_only_between_sessions(store, key) -> None:
+    store.accept(sign_document(signed_part(1), key))
+    assert store.trusted_version == 1
+    assert store.effective_config().session.idle_warning_s == 60  # accepted, not yet active
+    assert store.activate(session_running=True) is None
+    activated = store.activate(session_running=False)
+    assert activated is not None and activated.version == 1
+    assert store.effective_config().session.idle_warning_s == 90
+    assert store.effective_config().kiosk.id == "zmd-hall-07"
+
+
+def rejected(store: RemoteConfigStore, raw: bytes) -> str:
+    with pytest.raises(RemoteConfigRejected) as caught:
+        store.accept(raw)
+    return caught.value.code
+
+
+def test_signature_over_other_bytes_is_refused(store, key) -> None:
+    doc = json.loads(sign_document(signed_part(1), key))
+    payload = base64.b64decode(doc["signed"]).replace(b"90", b"99")
+    doc["signed"] = base64.b64encode(payload).decode()
+    assert rejected(store, json.dumps(doc).encode()) == "bad_signature"
+    assert store.trusted_version == 0
+
+
+def test_a_key_that_is_not_pinned_is_refused(store) -> None:
+    assert rejected(store, sign_document(signed_part(1), Ed25519PrivateKey.generate())) == "unknown_key"
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"type": "firmware"}, "wrong_type"),
+        ({"schema_version": 9}, "unsupported_schema"),
+        ({"expires": (NOW - timedelta(seconds=1)).isoformat()}, "expired"),
+        ({"issued_at": (NOW + timedelta(hours=2)).isoformat()}, "clock_unsynchronised"),
+        ({"scope": {"kiosk": "another-kiosk"}}, "wrong_scope"),
+        ({"scope": {"group": "hall-b"}}, "wrong_scope"),
+        ({"min_app_version": "9.0.0"}, "app_too_old"),
+        ({"settings": {"session": {"idle_warning_s": 1}}}, "invalid_settings"),
+        ({"settings": {"sesion": {}}}, "invalid_settings"),
+        ({"settings": {"kiosk": {"id": "hijack"}}}, "schema"),
+    ],
+)
+def test_each_check_refuses_what_it_guards(store, key, changes, code) -> None:
+    assert rejected(store, sign_document(signed_part(1, **changes), key)) == code
+    assert store.trusted_version == 0
+
+
+def test_a_version_that_is_not_an_integer_is_refused(store, key) -> None:
+    part = signed_part(1)
+    part["version"] = "2"
+    assert rejected(store, sign_document(part, key)) == "schema"
+
+
+def test_group_and_kiosk_scopes_match(store, key) -> None:
+    store.accept(sign_document(signed_part(1, scope={"group": "hall-a"}), key))
+    store.accept(sign_document(signed_part(2, scope={"kiosk": "zmd-hall-07"}), key))
+    assert store.trusted_version == 2
+
+
+def test_rollback_to_an_older_version_is_refused_and_equal_needs_identical_bytes(store, key) -> None:
+    first = sign_document(signed_part(3), key)
+    store.accept(first)
+    store.accept(first)  # the same bytes again: harmless
+    assert rejected(store, sign_document(signed_part(2), key)) == "rollback"
+    assert rejected(store, sign_document(signed_part(3, config_id="other"), key)) == "rollback"
+    assert store.trusted_version == 3
+
+
+def test_oversized_and_garbage_documents_are_refused(store) -> None:
+    assert rejected(store, b"x" * 300_000) == "too_large"
+    assert rejected(store, b"{not json") == "malformed"
+    assert rejected(store, b'{"signed": "%%%", "signatures": []}') == "malformed"
+
+
+def test_roll_back_returns_to_the_previous_good_document(store, key) -> None:
+    store.accept(sign_document(signed_part(1), key))
+    store.activate(session_running=False)
+    store.accept(sign_document(signed_part(2, settings={"session": {"idle_warning_s": 120}}), key))
+    store.activate(session_running=False)
+    assert store.effective_config().session.idle_warning_s == 120
+    assert store.roll_back().session.idle_warning_s == 90
+    assert store.effective_config().session.idle_warning_s == 90
+    assert store.trusted_version == 2  # the counter never goes back: v1 cannot be replayed over v2
+
+
+def test_an_expired_active_document_falls_back_to_the_local_config(store, key, clock) -> None:
+    store.accept(sign_document(signed_part(1), key))
+    store.activate(session_running=False)
+    clock.advance(timedelta(days=31).total_seconds())
+    assert store.effective_config().session.idle_warning_s == 60
+
+
+def test_admin_tool_keygen_sign_verify_round_trip(tmp_path: Path, capsys) -> None:
+    key_file = tmp_path / "admin.key"
+    assert admin_main(["keygen", "--out", str(key_file)]) == 0
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    public = json.loads(capsys.readouterr().out)["public_key"]
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[session]\nidle_warning_s = 75\n", encoding="utf-8")
+    doc = tmp_path / "doc.json"
+    assert (
+        admin_main(
+            [
+                "sign",
+                str(settings),
+                "--key",
+                str(key_file),
+                "--version",
+                "4",
+                "--out",
+                str(doc),
+                "--pin",
+                "246810",
+            ]
+        )
+        == 0
+    )
+    assert admin_main(["verify", str(doc), "--public-key", public]) == 0
+    assert "version 4" in capsys.readouterr().out
+    assert admin_main(["show", str(doc)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["settings"] == {"session": {"idle_warning_s": 75}}
+    assert "246810" not in json.dumps(shown)  # the PIN is stored only as a salted hash
+    too_old = ["verify", str(doc), "--public-key", public, "--app-version", "0.0.1"]
+    assert admin_main(too_old) == 1
+    assert "app_too_old" in capsys.readouterr().err
+
+
+def test_admin_tool_refuses_bad_settings_with_one_line(tmp_path: Path, capsys) -> None:
+    key_file = tmp_path / "admin.key"
+    admin_main(["keygen", "--out", str(key_file)])
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[session]\nidle_warning_s = 2\n", encoding="utf-8")
+    code = admin_main(["sign", str(settings), "--key", str(key_file), "--version", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert "[session] idle_warning_s" in err and "\n" not in err
