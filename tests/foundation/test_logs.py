@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.logs import Redactor, configure_logging
+from kiosk.logs import JsonFormatter, Redactor, configure_logging
 
 ID_NUMBER = "11010519491231002X"  # the standard's own example number
 PHONE = "13812345678"
@@ -61,11 +61,13 @@ def test_id_number_inside_an_exception_is_masked(logfile) -> None:
 
 def test_phone_numbers_and_name_fields_are_masked(logfile) -> None:
     file, _ = logfile
-    logging.getLogger("test").info("sms to %s", PHONE, extra={"name": NAME, "address": "驿城区解放路1号"})
+    applicant = {"name": NAME, "address": "驿城区解放路1号", "phone": PHONE}
+    logging.getLogger("test").info("sms to %s", PHONE, extra={"applicant": applicant})
     record = lines(file)[-1]
     assert record["msg"] == "sms to 138****5678"
-    assert record["name"] == "张**"
-    assert record["address"].startswith("驿") and "解放路" not in record["address"]
+    assert record["applicant"]["name"] == "张**"
+    assert record["applicant"]["address"].startswith("驿") and "解放路" not in record["applicant"]["address"]
+    assert PHONE not in json.dumps(record, ensure_ascii=False)
 
 
 def test_remembered_session_values_are_masked_until_forgotten(logfile) -> None:
@@ -87,7 +89,10 @@ def test_numbers_that_are_not_personal_data_pass_unchanged() -> None:
     assert redactor.text(uuid) == uuid
 
 
-def test_a_broken_format_string_still_logs_a_line(logfile) -> None:
-    file, _ = logfile
-    logging.getLogger("test").info("%d items", "not a number")
-    assert "items" in lines(file)[-1]["msg"]
+def test_a_broken_format_string_still_gives_a_line_and_is_redacted() -> None:
+    record = logging.makeLogRecord(
+        {"msg": "%d items for %s", "args": ("many", ID_NUMBER), "levelname": "INFO"}
+    )
+    entry = json.loads(JsonFormatter(Redactor()).format(record))
+    assert "items" in entry["msg"]
+    assert ID_NUMBER not in entry["msg"]
