@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
 import os
 import sys
@@ -34,6 +33,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from kiosk.clock import SystemClock
 from kiosk.config import ConfigError, KioskConfig
+from kiosk.maintenance import PinFormatError, hash_pin
 from kiosk.remote_config import (
     DOCUMENT_TYPE,
     RemoteConfigRejected,
@@ -48,13 +48,11 @@ class AdminError(Exception):
     """A problem the administrator can fix; printed as one line."""
 
 
-def hash_pin(pin: str, *, salt: bytes | None = None, iterations: int = 200_000) -> str:
-    """A maintenance PIN as ``pbkdf2_sha256$iterations$salt$hash`` (never the PIN itself)."""
-    if not pin.isdigit() or not 6 <= len(pin) <= 12:
-        raise AdminError("a maintenance PIN is 6 to 12 digits")
-    salt = salt or os.urandom(16)
-    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, iterations)
-    return f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"
+def _hash_pin(pin: str) -> str:
+    try:
+        return hash_pin(pin)
+    except PinFormatError as exc:
+        raise AdminError(str(exc)) from None
 
 
 def _scope(text: str) -> dict[str, Any]:
@@ -111,7 +109,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
         "min_app_version": args.min_app_version,
         "activation": {"at_idle": True, "not_before": None},
         "settings": settings,
-        "maintenance": {"pin_hashes": [hash_pin(p) for p in args.pin]},
+        "maintenance": {"pin_hashes": [_hash_pin(p) for p in args.pin]},
     }
     document = sign_document(signed, _load_private_key(args.key))
     if args.out:
