@@ -1,0 +1,605 @@
+"""The durable outbox: confirmed applications waiting to be delivered to the central service.
+
+Contract:
+- `add()` returns only after SQLite has committed the application and its outbox row in ONE
+  transaction (WAL, `synchronous=FULL`): once it returns, a crash or power cut loses nothing.
+  If it raises `SaveFailed`, nothing of that application was written.
+- Personal data is stored only sealed (see `sealing.py`); ids, states, counters, timestamps and
+  HTTP status codes are stored in clear so technicians can see the queue without seeing people.
+- Rows move ready -> in_flight (claimed with a lease) -> done | dead. Rows left in flight by a
+  crash go back to ready when the outbox is opened. Dead rows stay until a technician requeues them.
+- One connection, used under a lock by every thread of the process, with `BEGIN IMMEDIATE` for
+  every write, so there is exactly one writer and no "database is locked" between our own threads.
+- On open, `PRAGMA integrity_check` runs; a damaged database is moved aside (kept for technicians),
+  a new one is started and `startup_alert` says so: the kiosk keeps working.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from offline_cache.atomic import fsync_dir, write_file_atomically
+from offline_cache.ids import is_application_id
+from offline_cache.sealing import SealedRecord, Sealer
+
+SCHEMA_VERSION = 1
+PAYLOAD = "payload"
+DECISION = "decision"
+
+_SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS applications (
+        application_id   TEXT PRIMARY KEY,
+        created_at       REAL NOT NULL,
+        fingerprint      TEXT NOT NULL,
+        schema_version   INTEGER NOT NULL,
+        key_id           TEXT NOT NULL,
+        payload          BLOB NOT NULL,
+        decision_key_id  TEXT,
+        decision         BLOB
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS outbox (
+        application_id   TEXT PRIMARY KEY REFERENCES applications (application_id) ON DELETE CASCADE,
+        state            TEXT NOT NULL CHECK (state IN ('ready', 'in_flight', 'done', 'dead')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  REAL NOT NULL,
+        lease_until      REAL,
+        last_status      INTEGER,
+        last_error       TEXT,
+        updated_at       REAL NOT NULL,
+        delivered_at     REAL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at)",
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
+# SQLite primary result codes that mean "the storage cannot take this write".
+_SQLITE_FULL = 13
+_SQLITE_IOERR = 10
+_SQLITE_READONLY = 8
+_SQLITE_CANTOPEN = 14
+
+
+class State(StrEnum):
+    READY = "ready"
+    IN_FLIGHT = "in_flight"
+    DONE = "done"
+    DEAD = "dead"
+
+
+class OutboxError(Exception):
+    """Base class of the outbox's typed errors."""
+
+
+class SaveFailed(OutboxError):
+    """The application could not be stored durably; nothing of it was written.
+
+    `reason` is one of "disk_full", "storage_error", "invalid"; the message has no personal data.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class ConflictingApplication(OutboxError):
+    """The application id is already stored with a different payload."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A row taken for one delivery attempt (`attempt` counts from 1)."""
+
+    application_id: str
+    payload: bytes
+    fingerprint: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class RowInfo:
+    """What technicians and the relay may see of a row: no personal data."""
+
+    application_id: str
+    state: State
+    created_at: float
+    attempts: int
+    next_attempt_at: float
+    last_status: int | None
+    last_error: str | None
+    delivered_at: float | None
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    counts: dict[str, int]
+    oldest_pending_age_s: float | None
+    last_success_at: float | None
+    last_attempt_at: float | None
+    last_problem: str | None
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    rows_deleted: int
+    keys_destroyed: int
+
+
+def fingerprint_of(payload: bytes) -> str:
+    """SHA-256 of the exact payload bytes, hex: the server uses it to detect a reused key."""
+    return hashlib.sha256(payload).hexdigest()
+
+
+class Outbox:
+    """A transactional outbox in one SQLite file. Safe to share between threads of one process."""
+
+    def __init__(
+        self,
+        path: Path,
+        sealer: Sealer,
+        *,
+        clock: Callable[[], float] = time.time,
+        lease_seconds: float = 120.0,
+        busy_timeout_ms: int = 5000,
+    ) -> None:
+        self.path = path
+        self._sealer = sealer
+        self._clock = clock
+        self._lease_seconds = lease_seconds
+        self._busy_timeout_ms = busy_timeout_ms
+        self._lock = threading.RLock()
+        self.startup_alert: str | None = None
+        self.recovered_in_flight = 0
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._conn = self._open_checked()
+        self.recovered_in_flight = self._requeue_in_flight()
+
+    # ---- opening and integrity --------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _open_checked(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = None
+        try:
+            conn = self._connect()
+            result = conn.execute("PRAGMA integrity_check").fetchall()
+            if [tuple(r) for r in result] != [("ok",)]:
+                raise sqlite3.DatabaseError("integrity check failed")
+            self._create_schema(conn)
+            return conn
+        except sqlite3.DatabaseError:
+            if conn is not None:
+                conn.close()
+            kept = self._move_aside()
+            self.startup_alert = (
+                f"outbox database failed its integrity check; kept as {kept.name} for technicians, "
+                "a new empty outbox was started"
+            )
+            conn = self._connect()
+            self._create_schema(conn)
+            return conn
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            Sealer.ensure_schema(conn)
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version == 0:
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"unsupported outbox schema version {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(self._clock()))
+        kept = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        counter = 1
+        while kept.exists():
+            kept = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{counter}")
+            counter += 1
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(str(self.path) + suffix)
+            if source.exists():
+                os.replace(source, Path(str(kept) + suffix))
+        fsync_dir(self.path.parent)
+        return kept
+
+    def _requeue_in_flight(self) -> int:
+        with self._write() as conn:
+            return conn.execute(
+                "UPDATE outbox SET state = 'ready', lease_until = NULL, updated_at = ? "
+                "WHERE state = 'in_flight'",
+                (self._clock(),),
+            ).rowcount
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction under the process lock; rolled back on any error."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    # If even the rollback fails, SQLite discards the uncommitted transaction
+                    # when the connection recovers: nothing half-written survives either way.
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    # ---- saving -------------------------------------------------------------------------------
+
+    def add(self, application_id: str, payload: bytes) -> None:
+        """Store an application for delivery; durable when this returns.
+
+        Adding the same id with the same payload again is a no-op; with another payload it raises
+        `ConflictingApplication`. Storage failures raise `SaveFailed` with nothing written.
+        """
+        if not is_application_id(application_id):
+            raise SaveFailed("invalid", "application id is not a UUIDv7")
+        fingerprint = fingerprint_of(payload)
+        now = self._clock()
+        try:
+            with self._write() as conn:
+                existing = conn.execute(
+                    "SELECT fingerprint FROM applications WHERE application_id = ?", (application_id,)
+                ).fetchone()
+                if existing is not None:
+                    if existing[0] != fingerprint:
+                        raise ConflictingApplication("application id already used for another payload")
+                    return
+                sealed = self._sealer.seal(
+                    conn,
+                    now=now,
+                    record_id=application_id,
+                    purpose=PAYLOAD,
+                    schema_version=SCHEMA_VERSION,
+                    plaintext=payload,
+                )
+                conn.execute(
+                    "INSERT INTO applications (application_id, created_at, fingerprint, schema_version, "
+                    "key_id, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                    (application_id, now, fingerprint, SCHEMA_VERSION, sealed.key_id, sealed.blob),
+                )
+                conn.execute(
+                    "INSERT INTO outbox (application_id, state, next_attempt_at, updated_at) "
+                    "VALUES (?, 'ready', ?, ?)",
+                    (application_id, now, now),
+                )
+        except sqlite3.Error as exc:
+            raise _save_failed(exc) from None
+        except OSError as exc:
+            raise SaveFailed("storage_error", f"storage error ({exc.strerror})") from None
+
+    # ---- delivery bookkeeping ----------------------------------------------------------------
+
+    def claim_due(self, limit: int = 10) -> list[Claim]:
+        """Take up to `limit` rows that are due now (oldest first) for one delivery attempt each."""
+        now = self._clock()
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT application_id FROM outbox "
+                "WHERE (state = 'ready' AND next_attempt_at <= ?) "
+                "   OR (state = 'in_flight' AND lease_until <= ?) "
+                "ORDER BY next_attempt_at, application_id LIMIT ?",
+                (now, now, limit),
+            ).fetchall()
+            return [self._claim_row(conn, str(row[0]), now) for row in rows]
+
+    def claim(self, application_id: str) -> Claim | None:
+        """Take one specific row now, whatever its schedule, unless it is in flight, done or dead."""
+        now = self._clock()
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT state, lease_until FROM outbox WHERE application_id = ?", (application_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            state, lease_until = State(row[0]), row[1]
+            if state is State.READY or (state is State.IN_FLIGHT and lease_until <= now):
+                return self._claim_row(conn, application_id, now)
+            return None
+
+    def _claim_row(self, conn: sqlite3.Connection, application_id: str, now: float) -> Claim:
+        conn.execute(
+            "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, lease_until = ?, "
+            "updated_at = ? WHERE application_id = ?",
+            (now + self._lease_seconds, now, application_id),
+        )
+        self._set_meta(conn, "last_attempt_at", now)
+        row = conn.execute(
+            "SELECT a.key_id, a.payload, a.fingerprint, a.schema_version, o.attempts "
+            "FROM applications a JOIN outbox o USING (application_id) WHERE application_id = ?",
+            (application_id,),
+        ).fetchone()
+        payload = self._sealer.open(
+            conn,
+            record_id=application_id,
+            purpose=PAYLOAD,
+            schema_version=int(row[3]),
+            sealed=SealedRecord(key_id=str(row[0]), blob=bytes(row[1])),
+        )
+        return Claim(application_id=application_id, payload=payload, fingerprint=str(row[2]), attempt=row[4])
+
+    def mark_delivered(self, application_id: str, decision: bytes) -> None:
+        """Record the server's decision (sealed) and finish the row."""
+        now = self._clock()
+        with self._write() as conn:
+            sealed = self._sealer.seal(
+                conn,
+                now=now,
+                record_id=application_id,
+                purpose=DECISION,
+                schema_version=SCHEMA_VERSION,
+                plaintext=decision,
+            )
+            conn.execute(
+                "UPDATE applications SET decision_key_id = ?, decision = ? WHERE application_id = ?",
+                (sealed.key_id, sealed.blob, application_id),
+            )
+            conn.execute(
+                "UPDATE outbox SET state = 'done', lease_until = NULL, delivered_at = ?, updated_at = ?, "
+                "last_status = 200, last_error = NULL WHERE application_id = ?",
+                (now, now, application_id),
+            )
+            self._set_meta(conn, "last_success_at", now)
+            self._delete_meta(conn, "last_problem")
+
+    def mark_retry(
+        self, application_id: str, *, next_attempt_at: float, status: int | None, error: str
+    ) -> None:
+        """Put a claimed row back to ready, to be tried again at `next_attempt_at`.
+
+        `error` must be a short category without personal data (it is shown to technicians).
+        """
+        now = self._clock()
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE outbox SET state = 'ready', lease_until = NULL, next_attempt_at = ?, "
+                "last_status = ?, last_error = ?, updated_at = ? WHERE application_id = ? "
+                "AND state = 'in_flight'",
+                (next_attempt_at, status, error, now, application_id),
+            )
+
+    def mark_dead(self, application_id: str, *, status: int | None, error: str) -> None:
+        """Dead-letter a claimed row: kept, never retried automatically, never deleted automatically."""
+        now = self._clock()
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE outbox SET state = 'dead', lease_until = NULL, last_status = ?, last_error = ?, "
+                "updated_at = ? WHERE application_id = ? AND state = 'in_flight'",
+                (status, error, now, application_id),
+            )
+
+    def note_problem(self, problem: str | None) -> None:
+        """Remember (or clear) a queue-wide problem for technicians, e.g. a credential or clock error."""
+        with self._write() as conn:
+            if problem is None:
+                self._delete_meta(conn, "last_problem")
+            else:
+                self._set_meta(conn, "last_problem", problem)
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def decision_for(self, application_id: str) -> bytes | None:
+        """The stored decision JSON of a delivered application, or None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT decision_key_id, decision FROM applications WHERE application_id = ?",
+                (application_id,),
+            ).fetchone()
+            if row is None or row[1] is None:
+                return None
+            return self._sealer.open(
+                self._conn,
+                record_id=application_id,
+                purpose=DECISION,
+                schema_version=SCHEMA_VERSION,
+                sealed=SealedRecord(key_id=str(row[0]), blob=bytes(row[1])),
+            )
+
+    def info(self, application_id: str) -> RowInfo | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT o.application_id, o.state, a.created_at, o.attempts, o.next_attempt_at, "
+                "o.last_status, o.last_error, o.delivered_at "
+                "FROM outbox o JOIN applications a USING (application_id) WHERE application_id = ?",
+                (application_id,),
+            ).fetchone()
+        return None if row is None else _row_info(row)
+
+    def rows(self, state: State | None = None) -> list[RowInfo]:
+        query = (
+            "SELECT o.application_id, o.state, a.created_at, o.attempts, o.next_attempt_at, "
+            "o.last_status, o.last_error, o.delivered_at "
+            "FROM outbox o JOIN applications a USING (application_id)"
+        )
+        params: tuple[str, ...] = ()
+        if state is not None:
+            query += " WHERE o.state = ?"
+            params = (state.value,)
+        with self._lock:
+            fetched = self._conn.execute(query + " ORDER BY a.created_at", params).fetchall()
+        return [_row_info(row) for row in fetched]
+
+    def next_due_at(self) -> float | None:
+        """When the earliest ready row becomes due (or an in-flight lease expires), else None."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT MIN(CASE state WHEN 'ready' THEN next_attempt_at ELSE lease_until END) "
+                "FROM outbox WHERE state IN ('ready', 'in_flight')"
+            ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    def status(self) -> OutboxStatus:
+        now = self._clock()
+        with self._lock:
+            counts = {state.value: 0 for state in State}
+            for state, count in self._conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
+                counts[str(state)] = int(count)
+            oldest = self._conn.execute(
+                "SELECT MIN(a.created_at) FROM outbox o JOIN applications a USING (application_id) "
+                "WHERE o.state IN ('ready', 'in_flight')"
+            ).fetchone()[0]
+            meta = dict(self._conn.execute("SELECT name, value FROM meta").fetchall())
+        return OutboxStatus(
+            counts=counts,
+            oldest_pending_age_s=None if oldest is None else max(0.0, now - float(oldest)),
+            last_success_at=_float_or_none(meta.get("last_success_at")),
+            last_attempt_at=_float_or_none(meta.get("last_attempt_at")),
+            last_problem=meta.get("last_problem"),
+        )
+
+    # ---- technician operations -----------------------------------------------------------------
+
+    def retry_dead(self) -> int:
+        """Requeue every dead row for an immediate attempt; returns how many."""
+        now = self._clock()
+        with self._write() as conn:
+            return conn.execute(
+                "UPDATE outbox SET state = 'ready', attempts = 0, next_attempt_at = ?, updated_at = ? "
+                "WHERE state = 'dead'",
+                (now, now),
+            ).rowcount
+
+    def export_dead(self, out: Path) -> int:
+        """Write dead rows, still sealed, with their wrapped data keys, as JSON lines to `out`.
+
+        The file can only be opened with this kiosk's device key. Written atomically, mode 0600.
+        """
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT o.application_id, a.created_at, o.attempts, o.last_status, o.last_error, "
+                "a.fingerprint, a.schema_version, a.key_id, a.payload "
+                "FROM outbox o JOIN applications a USING (application_id) WHERE o.state = 'dead' "
+                "ORDER BY a.created_at"
+            ).fetchall()
+            lines = []
+            for row in rows:
+                key_id = str(row[7])
+                wrapped = self._sealer.wrapped_key(self._conn, key_id)
+                wrapped_text = None if wrapped is None else base64.b64encode(wrapped).decode()
+                lines.append(
+                    json.dumps(
+                        {
+                            "application_id": row[0],
+                            "created_at": row[1],
+                            "attempts": row[2],
+                            "last_status": row[3],
+                            "last_error": row[4],
+                            "fingerprint": row[5],
+                            "schema_version": row[6],
+                            "key_id": key_id,
+                            "sealed_payload": base64.b64encode(bytes(row[8])).decode(),
+                            "wrapped_data_key": wrapped_text,
+                        },
+                        sort_keys=True,
+                    )
+                )
+        data = "".join(line + "\n" for line in lines).encode()
+        write_file_atomically(out, data)
+        return len(lines)
+
+    def purge(self, retention_seconds: float) -> PurgeReport:
+        """Delete delivered rows older than the retention period and shred unused retired keys.
+
+        Dead and undelivered rows are never purged. Afterwards the WAL is checkpointed and
+        truncated so deleted pages (already zeroed by `secure_delete`) leave the WAL too.
+        """
+        now = self._clock()
+        with self._write() as conn:
+            # Rotating first retires the current key once it is old, so it can be shredded later.
+            self._sealer.rotate_if_due(conn, now)
+            deleted = conn.execute(
+                "DELETE FROM applications WHERE application_id IN ("
+                "SELECT application_id FROM outbox WHERE state = 'done' AND delivered_at <= ?)",
+                (now - retention_seconds,),
+            ).rowcount
+            referenced = {
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT key_id FROM applications UNION SELECT decision_key_id FROM applications "
+                    "WHERE decision_key_id IS NOT NULL"
+                )
+            }
+            unused = [k for k in self._sealer.retired_key_ids(conn) if k not in referenced]
+            destroyed = self._sealer.destroy_keys(conn, unused)
+        with self._lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return PurgeReport(rows_deleted=deleted, keys_destroyed=destroyed)
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _set_meta(conn: sqlite3.Connection, name: str, value: object) -> None:
+        conn.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, str(value)),
+        )
+
+    @staticmethod
+    def _delete_meta(conn: sqlite3.Connection, name: str) -> None:
+        conn.execute("DELETE FROM meta WHERE name = ?", (name,))
+
+
+def _row_info(row: Any) -> RowInfo:
+    return RowInfo(
+        application_id=str(row[0]),
+        state=State(str(row[1])),
+        created_at=float(row[2]),
+        attempts=int(row[3]),
+        next_attempt_at=float(row[4]),
+        last_status=None if row[5] is None else int(row[5]),
+        last_error=None if row[6] is None else str(row[6]),
+        delivered_at=None if row[7] is None else float(row[7]),
+    )
+
+
+def _float_or_none(value: str | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _save_failed(exc: sqlite3.Error) -> SaveFailed:
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = None if code is None else code & 0xFF
+    if primary == _SQLITE_FULL:
+        return SaveFailed("disk_full", "storage is full; the application was not saved")
+    if primary in (_SQLITE_IOERR, _SQLITE_READONLY, _SQLITE_CANTOPEN):
+        return SaveFailed("storage_error", "storage error; the application was not saved")
+    name = type(exc).__name__
+    return SaveFailed("storage_error", f"database error ({name}); the application was not saved")

@@ -1,0 +1,214 @@
+"""The outbox's durable states, recovery and technician operations, on real SQLite files."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from offline_cache.ids import is_application_id, new_application_id
+from offline_cache.outbox import (
+    ConflictingApplication,
+    Outbox,
+    SaveFailed,
+    State,
+    fingerprint_of,
+)
+from offline_cache.sealing import Sealer, open_with_data_key, unwrap_data_key
+
+PAYLOAD = json.dumps({"item_code": "demo-item", "form": {"reason": "test"}}).encode()
+
+
+def test_application_ids_are_uuid7_and_time_ordered() -> None:
+    first = new_application_id(now_ms=1_000)
+    second = new_application_id(now_ms=2_000)
+    assert is_application_id(first) and is_application_id(second)
+    assert first < second
+    assert not is_application_id("not-a-uuid")
+    assert not is_application_id("0b3f2c0e-8a5b-4c1d-9e2f-3a4b5c6d7e8f")  # a v4 id
+
+
+def test_saved_application_survives_reopen_and_is_ready(tmp_path: Path, sealer: Sealer, clock) -> None:
+    app_id = new_application_id()
+    box = Outbox(tmp_path / "o.db", sealer, clock=clock)
+    box.add(app_id, PAYLOAD)
+    box.close()
+
+    reopened = Outbox(tmp_path / "o.db", sealer, clock=clock)
+    info = reopened.info(app_id)
+    assert info is not None and info.state is State.READY and info.attempts == 0
+    claim = reopened.claim_due()[0]
+    assert claim.application_id == app_id
+    assert claim.payload == PAYLOAD
+    assert claim.fingerprint == fingerprint_of(PAYLOAD)
+    assert claim.attempt == 1
+    reopened.close()
+
+
+def test_database_is_wal_with_full_synchronous(outbox: Outbox) -> None:
+    conn = outbox._conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+
+
+def test_adding_same_id_twice_is_idempotent_but_another_payload_is_refused(outbox: Outbox) -> None:
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    outbox.add(app_id, PAYLOAD)
+    assert outbox.status().counts["ready"] == 1
+    with pytest.raises(ConflictingApplication):
+        outbox.add(app_id, PAYLOAD + b" ")
+    assert outbox.claim_due()[0].payload == PAYLOAD
+
+
+def test_invalid_id_is_a_typed_error_and_stores_nothing(outbox: Outbox) -> None:
+    with pytest.raises(SaveFailed) as caught:
+        outbox.add("12345", PAYLOAD)
+    assert caught.value.reason == "invalid"
+    assert outbox.status().counts == {"ready": 0, "in_flight": 0, "done": 0, "dead": 0}
+
+
+def test_rows_left_in_flight_by_a_crash_go_back_to_ready(tmp_path: Path, sealer: Sealer, clock) -> None:
+    app_id = new_application_id()
+    box = Outbox(tmp_path / "o.db", sealer, clock=clock)
+    box.add(app_id, PAYLOAD)
+    assert box.claim_due()
+    assert box.info(app_id).state is State.IN_FLIGHT
+    box.close()  # the process "dies" with the row in flight
+
+    reopened = Outbox(tmp_path / "o.db", sealer, clock=clock)
+    assert reopened.recovered_in_flight == 1
+    assert reopened.info(app_id).state is State.READY
+    assert reopened.claim_due()[0].attempt == 2
+    reopened.close()
+
+
+def test_a_claimed_row_is_not_claimed_twice_until_its_lease_expires(outbox: Outbox, clock) -> None:
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    assert len(outbox.claim_due()) == 1
+    assert outbox.claim_due() == []
+    assert outbox.claim(app_id) is None
+    clock.advance(121)
+    assert [c.application_id for c in outbox.claim_due()] == [app_id]
+
+
+def test_retry_schedule_and_due_order(outbox: Outbox, clock) -> None:
+    first, second = new_application_id(now_ms=1), new_application_id(now_ms=2)
+    outbox.add(first, PAYLOAD)
+    outbox.add(second, PAYLOAD)
+    claim = outbox.claim_due(limit=1)[0]
+    assert claim.application_id == first
+    outbox.mark_retry(first, next_attempt_at=clock.now + 60, status=503, error="HTTP 503")
+    assert [c.application_id for c in outbox.claim_due()] == [second]
+    outbox.mark_retry(second, next_attempt_at=clock.now + 30, status=None, error="no answer")
+    assert outbox.claim_due() == []
+    assert outbox.next_due_at() == clock.now + 30
+    clock.advance(61)
+    assert [c.application_id for c in outbox.claim_due()] == [second, first]
+    info = outbox.info(first)
+    assert info.attempts == 2 and info.last_status == 503
+
+
+def test_decision_is_stored_sealed_and_readable(outbox: Outbox) -> None:
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    outbox.claim_due()
+    assert outbox.decision_for(app_id) is None
+    decision = json.dumps({"application_id": app_id, "outcome": "approved"}).encode()
+    outbox.mark_delivered(app_id, decision)
+    assert outbox.decision_for(app_id) == decision
+    assert outbox.info(app_id).state is State.DONE
+    raw = outbox._conn.execute("SELECT decision FROM applications").fetchone()[0]
+    assert b"approved" not in raw
+    assert outbox.status().last_success_at is not None
+
+
+def test_status_counts_and_oldest_pending_age(outbox: Outbox, clock) -> None:
+    ids = [new_application_id(now_ms=i) for i in range(4)]
+    outbox.add(ids[0], PAYLOAD)
+    clock.advance(100)
+    for app_id in ids[1:]:
+        outbox.add(app_id, PAYLOAD)
+    outbox.claim(ids[1])
+    outbox.mark_delivered(ids[1], b"{}")
+    outbox.claim(ids[2])
+    outbox.mark_dead(ids[2], status=422, error="HTTP 422")
+    clock.advance(20)
+    status = outbox.status()
+    assert status.counts == {"ready": 2, "in_flight": 0, "done": 1, "dead": 1}
+    assert status.oldest_pending_age_s == pytest.approx(120)
+
+
+def test_dead_rows_are_kept_and_can_be_requeued(outbox: Outbox, clock) -> None:
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    outbox.claim(app_id)
+    outbox.mark_dead(app_id, status=422, error="HTTP 422")
+    clock.advance(365 * 86400)
+    outbox.purge(retention_seconds=30 * 86400)
+    assert outbox.info(app_id).state is State.DEAD  # never deleted automatically
+    assert outbox.claim_due() == []
+    assert outbox.retry_dead() == 1
+    claim = outbox.claim_due()[0]
+    assert claim.application_id == app_id and claim.payload == PAYLOAD
+
+
+def test_export_dead_is_sealed_private_and_recoverable_with_the_device_key(
+    outbox: Outbox, tmp_path: Path, device_key: bytes
+) -> None:
+    dead, alive = new_application_id(now_ms=1), new_application_id(now_ms=2)
+    secret_payload = json.dumps({"name": "测试样例", "phone": "13800000000"}, ensure_ascii=False).encode()
+    outbox.add(dead, secret_payload)
+    outbox.add(alive, PAYLOAD)
+    outbox.claim(dead)
+    outbox.mark_dead(dead, status=400, error="HTTP 400")
+    out = tmp_path / "dead.jsonl"
+    assert outbox.export_dead(out) == 1
+    text = out.read_bytes()
+    assert "测试样例".encode() not in text and b"13800000000" not in text
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    (record,) = [json.loads(line) for line in text.decode().splitlines()]
+    assert record["application_id"] == dead and record["last_status"] == 400
+    data_key = unwrap_data_key(device_key, record["key_id"], base64.b64decode(record["wrapped_data_key"]))
+    plain = open_with_data_key(
+        data_key,
+        record_id=dead,
+        key_id=record["key_id"],
+        purpose="payload",
+        schema_version=record["schema_version"],
+        blob=base64.b64decode(record["sealed_payload"]),
+    )
+    assert plain == secret_payload
+
+
+def test_purge_deletes_only_old_delivered_rows_and_shreds_unused_keys(tmp_path: Path, clock) -> None:
+    sealer = Sealer(bytes(32), rotation_seconds=86400)
+    box = Outbox(tmp_path / "o.db", sealer, clock=clock)
+    old, recent, pending = (new_application_id(now_ms=i) for i in range(3))
+    box.add(old, PAYLOAD)
+    box.claim(old)
+    box.mark_delivered(old, b"{}")
+    old_key = box._conn.execute("SELECT key_id FROM applications").fetchone()[0]
+    clock.advance(2 * 86400)  # the next save rotates to a new data key
+    box.add(recent, PAYLOAD)
+    box.claim(recent)
+    box.mark_delivered(recent, b"{}")
+    box.add(pending, PAYLOAD)
+    clock.advance(29 * 86400)
+
+    report = box.purge(retention_seconds=30 * 86400)
+    assert report.rows_deleted == 1 and report.keys_destroyed == 1
+    assert box.info(old) is None and box.decision_for(old) is None
+    assert box.info(recent).state is State.DONE and box.decision_for(recent) == b"{}"
+    assert box.info(pending).state is State.READY
+    keys = [row[0] for row in box._conn.execute("SELECT key_id FROM data_keys")]
+    assert old_key not in keys
+    wal = Path(str(tmp_path / "o.db") + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    box.close()
