@@ -1,0 +1,1 @@
+"""The ESC/POS receipt printer: receipt document, renderer, transports, status, preview and emulators."""

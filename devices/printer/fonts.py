@@ -1,0 +1,96 @@
+"""Finding the CJK font used to draw characters the printer font lacks (and for previews).
+
+The kiosk image installs Noto Sans CJK (Debian ``fonts-noto-cjk``, SIL Open Font License 1.1);
+no font is bundled with the code. Lookup order: an explicit path, the Noto Sans CJK collection at
+its Debian paths, then whatever fontconfig (``fc-match``) offers for Chinese.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Final
+
+from PIL import ImageFont
+
+_CANDIDATES: Final = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+)
+
+
+class FontNotFoundError(LookupError):
+    """No CJK font is installed: rare characters and previews cannot be drawn."""
+
+
+@dataclass(frozen=True, slots=True)
+class FontSource:
+    """A font file and the face index inside a collection (.ttc)."""
+
+    path: str
+    index: int = 0
+
+    def load(self, size: int) -> ImageFont.FreeTypeFont:
+        return _load(self.path, self.index, size)
+
+
+@lru_cache(maxsize=32)
+def _load(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size=size, index=index)
+
+
+@lru_cache(maxsize=8)
+def find_cjk_font(explicit: str | None = None) -> FontSource:
+    """The font to draw Chinese with; raises FontNotFoundError naming what to install."""
+    if explicit:
+        if not Path(explicit).is_file():
+            raise FontNotFoundError("the configured receipt font file does not exist")
+        return FontSource(explicit, _simplified_chinese_face(explicit))
+    for candidate in _CANDIDATES:
+        if Path(candidate).is_file():
+            return FontSource(candidate, _simplified_chinese_face(candidate))
+    found = _fc_match()
+    if found is not None:
+        return found
+    raise FontNotFoundError("no CJK font found: install the fonts-noto-cjk package")
+
+
+def _simplified_chinese_face(path: str) -> int:
+    """The index of the Simplified Chinese face in a collection (0 for single fonts)."""
+    if not path.lower().endswith(".ttc"):
+        return 0
+    for index in range(16):
+        try:
+            family, _style = ImageFont.truetype(path, size=12, index=index).getname()
+        except OSError:
+            break
+        if family and family.endswith(" SC"):
+            return index
+    return 0
+
+
+def _fc_match() -> FontSource | None:
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return None
+    try:
+        out = subprocess.run(
+            [fc_match, "-f", "%{file}\n%{index}", "sans-serif:lang=zh-cn"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if len(out) < 2 or not Path(out[0]).is_file():
+        return None
+    try:
+        return FontSource(out[0], int(out[1] or 0))
+    except ValueError:
+        return None
