@@ -10,7 +10,7 @@ Contract:
   crash go back to ready when the outbox is opened. Dead rows stay until a technician requeues them.
 - One connection, used under a lock by every thread of the process, with `BEGIN IMMEDIATE` for
   every write, so there is exactly one writer and no "database is locked" between our own threads.
-- On open, `PRAGMA integrity_check` runs; a damaged database is moved aside (kept for technicians),
+- On open (`startup_checks=True`, the kiosk process only), `PRAGMA integrity_check` runs; a damaged database is moved aside (kept for technicians),
   a new one is started and `startup_alert` says so: the kiosk keeps working.
 """
 
@@ -156,6 +156,7 @@ class Outbox:
         clock: Callable[[], float] = time.time,
         lease_seconds: float = 120.0,
         busy_timeout_ms: int = 5000,
+        startup_checks: bool = True,
     ) -> None:
         self.path = path
         self._sealer = sealer
@@ -166,8 +167,14 @@ class Outbox:
         self.startup_alert: str | None = None
         self.recovered_in_flight = 0
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._conn = self._open_checked()
-        self.recovered_in_flight = self._requeue_in_flight()
+        if startup_checks:
+            self._conn = self._open_checked()
+            self.recovered_in_flight = self._requeue_in_flight()
+        else:
+            # A second process (technician tools) next to the running kiosk: no repair, no recovery,
+            # so it never moves the kiosk's database away or requeues rows the kiosk is sending.
+            self._conn = self._connect()
+            self._create_schema(self._conn)
 
     # ---- opening and integrity --------------------------------------------------------------
 

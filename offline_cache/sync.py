@@ -214,6 +214,15 @@ class Relay:
         self._stop = threading.Event()
         self._pass_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._housekeeping: Callable[[], None] | None = None
+        self._housekeeping_interval_s = 3600.0
+        self._housekeeping_due = 0.0
+
+    def set_housekeeping(self, task: Callable[[], None], interval_s: float) -> None:
+        """Run `task` (e.g. the retention purge) from the background loop every `interval_s`."""
+        self._housekeeping = task
+        self._housekeeping_interval_s = interval_s
+        self._housekeeping_due = 0.0
 
     @property
     def hold_until(self) -> float:
@@ -297,6 +306,15 @@ class Relay:
         """Ask the background loop to look at the outbox now (e.g. after a save)."""
         self._wake.set()
 
+    def _run_housekeeping_if_due(self) -> None:
+        if self._housekeeping is None or time.monotonic() < self._housekeeping_due:
+            return
+        self._housekeeping_due = time.monotonic() + self._housekeeping_interval_s
+        try:
+            self._housekeeping()
+        except Exception:
+            log.exception("outbox housekeeping failed; next try in %.0f s", self._housekeeping_interval_s)
+
     def start(self) -> None:
         """Run the background loop on a daemon thread (idempotent)."""
         if self._thread is not None and self._thread.is_alive():
@@ -318,6 +336,7 @@ class Relay:
         stop = self._stop
         while not stop.is_set():
             try:
+                self._run_housekeeping_if_due()
                 self.run_once()
                 wake_at = self.next_wake_at()
                 timeout = (

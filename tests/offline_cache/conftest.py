@@ -74,6 +74,17 @@ class FaultServer:
     base_url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def push(
+        self, kind: str, status: int = 200, retry_after: str | None = None, delay_s: float = 0.0
+    ) -> None:
+        """Script the next answer: ok | status | timeout | drop (connection closed, no answer)."""
+        with self.lock:
+            self.script.append(Fault(kind, status, retry_after, delay_s))
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [key for key, _ in self.requests]
+
     def next_fault(self) -> Fault:
         with self.lock:
             return self.script.pop(0) if self.script else Fault("ok")
@@ -124,7 +135,7 @@ def fault_server() -> Iterator[FaultServer]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(state))
     httpd.daemon_threads = True
     state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield state
     httpd.shutdown()
