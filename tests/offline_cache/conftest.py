@@ -81,7 +81,7 @@ class FaultServer:
         with self.lock:
             self.script.append(Fault(kind, status, retry_after, delay_s))
 
-    def keys(self) -> list[str]:
+    def sent_keys(self) -> list[str]:
         with self.lock:
             return [key for key, _ in self.requests]
 

@@ -1,0 +1,158 @@
+"""A corrupt database and a full disk: the kiosk keeps working and nothing is half written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from offline_cache.ids import new_application_id
+from offline_cache.outbox import Outbox, SaveFailed, State
+from offline_cache.sealing import Sealer
+
+PAYLOAD = json.dumps({"item_code": "demo", "form": {"note": "x" * 2000}}).encode()
+
+
+def make_sealer() -> Sealer:
+    return Sealer(bytes(32), rotation_seconds=86400)
+
+
+def filled_outbox(path: Path, clock, rows: int = 30) -> list[str]:
+    box = Outbox(path, make_sealer(), clock=clock)
+    ids = [new_application_id(now_ms=i) for i in range(rows)]
+    for app_id in ids:
+        box.add(app_id, PAYLOAD)
+    box.close()
+    return ids
+
+
+def damage(path: Path, offset: int, length: int = 4096) -> None:
+    with open(path, "r+b") as handle:
+        handle.seek(offset)
+        handle.write(os.urandom(length))
+
+
+@pytest.mark.parametrize("where", ["pages", "header"])
+def test_corrupt_database_is_moved_aside_and_a_new_one_started(tmp_path: Path, clock, where: str) -> None:
+    path = tmp_path / "outbox.db"
+    filled_outbox(path, clock)
+    size = path.stat().st_size
+    assert size > 8 * 4096
+    if where == "header":
+        damage(path, 0, 100)
+    else:
+        damage(path, 4096 * 3, size - 4096 * 4)
+
+    box = Outbox(path, make_sealer(), clock=clock)
+    assert box.startup_alert is not None and "integrity" in box.startup_alert
+    kept = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+    assert kept and kept[0].stat().st_size == size  # kept for technicians, untouched
+    assert box.status().counts["ready"] == 0
+    app_id = new_application_id()
+    box.add(app_id, PAYLOAD)  # the kiosk keeps taking applications
+    assert box.info(app_id).state is State.READY
+    box.close()
+
+    again = Outbox(path, make_sealer(), clock=clock)
+    assert again.startup_alert is None and again.info(app_id) is not None
+    again.close()
+
+
+def test_healthy_database_raises_no_alert(tmp_path: Path, clock) -> None:
+    ids = filled_outbox(tmp_path / "o.db", clock, rows=3)
+    box = Outbox(tmp_path / "o.db", make_sealer(), clock=clock)
+    assert box.startup_alert is None and len(box.rows()) == len(ids)
+    box.close()
+
+
+@pytest.fixture
+def small_filesystem(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs where the system allows mounting one; otherwise the test is skipped."""
+    mount_point = tmp_path / "small"
+    mount_point.mkdir()
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mount_point)],
+        capture_output=True,
+        timeout=30,
+    )
+    if result.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here; the page-limit variant covers a full disk")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True, timeout=30)
+
+
+def fill_until_full(box: Outbox) -> tuple[list[str], SaveFailed, str]:
+    saved: list[str] = []
+    for i in range(100_000):
+        app_id = new_application_id(now_ms=i)
+        try:
+            box.add(app_id, PAYLOAD)
+        except SaveFailed as failure:
+            return saved, failure, app_id
+        saved.append(app_id)
+    raise AssertionError("storage never filled up")
+
+
+def check_nothing_half_written(box: Outbox, saved: list[str], failed: str) -> None:
+    assert box.info(failed) is None
+    assert [row.application_id for row in box.rows()] == saved
+    assert box._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # Every saved application is intact.
+    assert all(claim.payload == PAYLOAD for claim in box.claim_due(limit=len(saved)))
+
+
+def test_full_disk_on_a_small_filesystem(small_filesystem: Path, clock) -> None:
+    path = small_filesystem / "outbox.db"
+    box = Outbox(path, make_sealer(), clock=clock)
+    for i in range(3):
+        box.add(new_application_id(now_ms=10**6 + i), PAYLOAD)
+    # Fill the rest of the file system, as another process's logs might.
+    filler = small_filesystem / "filler"
+    with open(filler, "wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 16384)
+                handle.flush()
+        except OSError:
+            pass
+    saved_before = [row.application_id for row in box.rows()]
+    saved, failure, failed_id = fill_until_full(box)
+    assert failure.reason == "disk_full"
+    assert "not saved" in str(failure) and "2000" not in str(failure)
+    box.close()
+
+    filler.unlink()
+    reopened = Outbox(path, make_sealer(), clock=clock)
+    assert reopened.startup_alert is None
+    check_nothing_half_written(reopened, saved_before + saved, failed_id)
+    reopened.add(failed_id, PAYLOAD)  # with space again, the same application saves fine
+    reopened.close()
+
+
+def test_full_database_via_page_limit(tmp_path: Path, clock) -> None:
+    path = tmp_path / "outbox.db"
+    box = Outbox(path, make_sealer(), clock=clock)
+    pages = box._conn.execute("PRAGMA page_count").fetchone()[0]
+    box._conn.execute(f"PRAGMA max_page_count = {pages + 12}")
+    saved, failure, failed_id = fill_until_full(box)
+    assert failure.reason == "disk_full" and saved
+    check_nothing_half_written(box, saved, failed_id)
+    box.close()
+
+
+def test_unwritable_storage_is_a_typed_error(tmp_path: Path, clock) -> None:
+    path = tmp_path / "outbox.db"
+    box = Outbox(path, make_sealer(), clock=clock)
+    box._conn.execute("PRAGMA query_only = ON")
+    with pytest.raises(SaveFailed) as caught:
+        box.add(new_application_id(), PAYLOAD)
+    assert caught.value.reason == "storage_error"
+    box._conn.execute("PRAGMA query_only = OFF")
+    assert box.rows() == []
+    box.close()
