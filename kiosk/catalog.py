@@ -1,0 +1,298 @@
+"""The catalogue of service items the kiosk offers, as data.
+
+The central service publishes the catalogue (items change quickly: the catalogue is data, not code);
+``Catalog.from_dict`` reads its JSON form. ``builtin_catalog()`` is the small catalogue compiled in so a
+kiosk that has never reached the server still offers its core items.
+
+JSON form::
+
+    {"version": "...",
+     "departments": [{"code": "housing_fund", "name_zh": "...", "name_en": "..."}],
+     "life_events": [{"code": "retirement", "name_zh": "...", "name_en": "..."}],
+     "items": [{"code": "...", "name_zh": "...", "name_en": "...", "department": "housing_fund",
+                "life_events": ["retirement"], "kind": "apply", "instant": true,
+                "needs_zh": ["..."], "needs_en": ["..."], "fields": ["phone"],
+                "partner_cities": [], "popularity": 10}]}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+ItemKind = Literal["apply", "query", "appointment"]
+ITEM_KINDS: tuple[ItemKind, ...] = ("apply", "query", "appointment")
+
+
+class CatalogError(ValueError):
+    """The catalogue data is malformed; the message names the item and the key."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A department or a life event: a way to browse items."""
+
+    code: str
+    name_zh: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        return self.name_zh if language == "zh_CN" else self.name_en
+
+
+@dataclass(frozen=True)
+class ServiceItem:
+    """One government service item.
+
+    ``kind`` decides the flow: ``apply`` (a form ending in a decision), ``query`` (read live data),
+    ``appointment`` (book a slot in an acceptance zone). ``fields`` are the form fields the government
+    does not already hold (see ``kiosk.forms``). ``partner_cities`` non-empty makes it a cross-province
+    item: the citizen chooses which partner city handles it.
+    """
+
+    code: str
+    name_zh: str
+    name_en: str
+    department: str
+    kind: ItemKind = "apply"
+    life_events: tuple[str, ...] = ()
+    instant: bool = False
+    needs_zh: tuple[str, ...] = ()
+    needs_en: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+    partner_cities: tuple[str, ...] = ()
+    popularity: int = 0
+
+    def name(self, language: str) -> str:
+        return self.name_zh if language == "zh_CN" else self.name_en
+
+    def needs(self, language: str) -> tuple[str, ...]:
+        return self.needs_zh if language == "zh_CN" else self.needs_en
+
+    @property
+    def cross_province(self) -> bool:
+        return bool(self.partner_cities)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Items plus the two ways to browse them. Immutable; a new version replaces the whole object."""
+
+    items: tuple[ServiceItem, ...]
+    departments: tuple[Group, ...] = ()
+    life_events: tuple[Group, ...] = ()
+    version: str = ""
+    _by_code: Mapping[str, ServiceItem] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_code: dict[str, ServiceItem] = {}
+        for item in self.items:
+            if item.code in by_code:
+                raise CatalogError(f"duplicate item code {item.code!r}")
+            by_code[item.code] = item
+        object.__setattr__(self, "_by_code", by_code)
+
+    def item(self, code: str) -> ServiceItem:
+        """The item with ``code``; ``KeyError`` if the catalogue has none."""
+        return self._by_code[code]
+
+    def get(self, code: str) -> ServiceItem | None:
+        return self._by_code.get(code)
+
+    def in_department(self, code: str) -> tuple[ServiceItem, ...]:
+        return tuple(i for i in self.items if i.department == code)
+
+    def for_life_event(self, code: str) -> tuple[ServiceItem, ...]:
+        return tuple(i for i in self.items if code in i.life_events)
+
+    def group(self, code: str) -> Group | None:
+        for g in (*self.departments, *self.life_events):
+            if g.code == code:
+                return g
+        return None
+
+    def items_in_group(self, code: str) -> tuple[ServiceItem, ...]:
+        if any(d.code == code for d in self.departments):
+            return self.in_department(code)
+        return self.for_life_event(code)
+
+    def most_used(self, count: int = 6) -> tuple[ServiceItem, ...]:
+        ranked = sorted(self.items, key=lambda i: (-i.popularity, i.code))
+        return tuple(ranked[:count])
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Catalog:
+        """Read the JSON form; ``CatalogError`` names what is wrong."""
+        if not isinstance(raw, Mapping):
+            raise CatalogError("catalogue must be an object")
+        try:
+            items = tuple(_item(i, n) for n, i in enumerate(_list(raw, "items")))
+            departments = tuple(_group(g) for g in _list(raw, "departments"))
+            life_events = tuple(_group(g) for g in _list(raw, "life_events"))
+        except (KeyError, TypeError) as exc:
+            raise CatalogError(f"catalogue entry malformed: {exc}") from None
+        known = {d.code for d in departments}
+        for item in items:
+            if known and item.department not in known:
+                raise CatalogError(f"item {item.code!r}: unknown department {item.department!r}")
+        return cls(items, departments, life_events, str(raw.get("version", "")))
+
+
+def _list(raw: Mapping[str, Any], key: str) -> Sequence[Any]:
+    value = raw.get(key, [])
+    if not isinstance(value, list):
+        raise CatalogError(f"{key!r} must be a list")
+    return value
+
+
+def _strs(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CatalogError(f"{where} must be a list of strings")
+    return tuple(value)
+
+
+def _group(raw: Mapping[str, Any]) -> Group:
+    return Group(str(raw["code"]), str(raw["name_zh"]), str(raw["name_en"]))
+
+
+def _item(raw: Mapping[str, Any], index: int) -> ServiceItem:
+    code = raw.get("code")
+    if not isinstance(code, str) or not code:
+        raise CatalogError(f"item #{index}: 'code' missing")
+    kind = raw.get("kind", "apply")
+    if kind not in ITEM_KINDS:
+        raise CatalogError(f"item {code!r}: 'kind' must be one of {', '.join(ITEM_KINDS)}")
+    for key in ("name_zh", "name_en", "department"):
+        if not isinstance(raw.get(key), str) or not raw[key]:
+            raise CatalogError(f"item {code!r}: {key!r} missing")
+    return ServiceItem(
+        code=code,
+        name_zh=raw["name_zh"],
+        name_en=raw["name_en"],
+        department=raw["department"],
+        kind=cast(ItemKind, kind),
+        life_events=_strs(raw.get("life_events", []), f"item {code!r}: 'life_events'"),
+        instant=bool(raw.get("instant", False)),
+        needs_zh=_strs(raw.get("needs_zh", []), f"item {code!r}: 'needs_zh'"),
+        needs_en=_strs(raw.get("needs_en", []), f"item {code!r}: 'needs_en'"),
+        fields=_strs(raw.get("fields", []), f"item {code!r}: 'fields'"),
+        partner_cities=_strs(raw.get("partner_cities", []), f"item {code!r}: 'partner_cities'"),
+        popularity=int(raw.get("popularity", 0)),
+    )
+
+
+def _g(code: str, zh: str, en: str) -> dict[str, str]:
+    return {"code": code, "name_zh": zh, "name_en": en}
+
+
+# The compiled-in catalogue: the core items of the service hall, used until the first snapshot arrives.
+_BUILTIN: dict[str, Any] = {
+    "version": "builtin-1",
+    "departments": [
+        _g("housing_fund", "公积金", "Housing provident fund"),
+        _g("social_security", "社保", "Social security"),
+        _g("construction", "住房和城乡建设", "Housing and construction"),
+        _g("civil_affairs", "民政", "Civil affairs"),
+        _g("service_hall", "政务服务大厅", "Service hall"),
+    ],
+    "life_events": [
+        _g("retirement", "退休养老", "Retirement"),
+        _g("buying_home", "买房租房", "Buying or renting a home"),
+        _g("running_business", "企业经营", "Running a business"),
+        _g("moving_city", "异地办事", "Living in another city"),
+    ],
+    "items": [
+        {
+            "code": "HF-BALANCE",
+            "name_zh": "公积金余额查询",
+            "name_en": "Housing provident fund balance",
+            "department": "housing_fund",
+            "life_events": ["buying_home", "retirement"],
+            "kind": "query",
+            "needs_zh": ["居民身份证或“咱的驻马店”身份码"],
+            "needs_en": ["ID card or the city app's identity code"],
+            "popularity": 100,
+        },
+        {
+            "code": "HF-WITHDRAW-RETIRE",
+            "name_zh": "退休提取住房公积金",
+            "name_en": "Withdraw provident fund on retirement",
+            "department": "housing_fund",
+            "life_events": ["retirement"],
+            "instant": True,
+            "needs_zh": ["居民身份证", "本人银行卡号", "联系电话"],
+            "needs_en": ["ID card", "Your bank card number", "A contact phone number"],
+            "fields": ["bank_account", "phone"],
+            "popularity": 80,
+        },
+        {
+            "code": "HF-WITHDRAW-XPROV",
+            "name_zh": "跨省提取住房公积金",
+            "name_en": "Withdraw provident fund across provinces",
+            "department": "housing_fund",
+            "life_events": ["moving_city", "retirement"],
+            "needs_zh": ["居民身份证", "本人银行卡号", "联系电话"],
+            "needs_en": ["ID card", "Your bank card number", "A contact phone number"],
+            "fields": ["bank_account", "phone"],
+            "partner_cities": ["yueyang", "changzhi", "xiantao", "qianjiang"],
+            "popularity": 40,
+        },
+        {
+            "code": "CN-HOIST-DEREG",
+            "name_zh": "建筑起重设备注销备案",
+            "name_en": "Deregister construction hoisting equipment",
+            "department": "construction",
+            "life_events": ["running_business"],
+            "instant": True,
+            "needs_zh": ["居民身份证", "设备备案编号", "联系电话"],
+            "needs_en": ["ID card", "Equipment filing number", "A contact phone number"],
+            "fields": ["equipment_record", "dereg_reason", "phone"],
+            "popularity": 30,
+        },
+        {
+            "code": "SS-PENSION-CERT",
+            "name_zh": "养老保险参保证明",
+            "name_en": "Pension insurance certificate",
+            "department": "social_security",
+            "life_events": ["retirement", "moving_city"],
+            "instant": True,
+            "needs_zh": ["居民身份证"],
+            "needs_en": ["ID card"],
+            "fields": ["certificate_use"],
+            "popularity": 70,
+        },
+        {
+            "code": "CA-ELDER-ALLOWANCE",
+            "name_zh": "高龄津贴申请",
+            "name_en": "Old-age allowance application",
+            "department": "civil_affairs",
+            "life_events": ["retirement"],
+            "needs_zh": ["居民身份证", "本人银行卡号", "联系电话"],
+            "needs_en": ["ID card", "Your bank card number", "A contact phone number"],
+            "fields": ["bank_account", "phone"],
+            "popularity": 50,
+        },
+        {
+            "code": "HALL-APPOINTMENT",
+            "name_zh": "综合受理区预约",
+            "name_en": "Book a service-hall appointment",
+            "department": "service_hall",
+            "life_events": ["buying_home", "running_business"],
+            "kind": "appointment",
+            "needs_zh": ["居民身份证"],
+            "needs_en": ["ID card"],
+            "popularity": 90,
+        },
+    ],
+}
+
+
+def builtin_catalog() -> Catalog:
+    """The compiled-in catalogue."""
+    return Catalog.from_dict(_BUILTIN)
+
+
+def merge_items(catalog: Catalog, extra: Iterable[ServiceItem]) -> Catalog:
+    """A catalogue with ``extra`` items appended (used to build large catalogues for benchmarks)."""
+    return Catalog((*catalog.items, *extra), catalog.departments, catalog.life_events, catalog.version)

@@ -1,0 +1,418 @@
+"""One citizen's journey through the step table, with its side effects.
+
+The journey owns the current ``FlowState`` and a back stack of earlier states. Citizen actions and
+device events change the state through ``_advance`` (which asks the step table for the next step);
+blocking work (save and submit, queries, bookings, printing) goes through the ``Runner`` and comes back
+on the core thread. A result that arrives after the session was wiped is dropped: each job carries the
+generation it started in.
+
+Thread rule: every public method runs on the core thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from kiosk.catalog import Catalog, ServiceItem
+from kiosk.flows.model import Choice
+from kiosk.flows.ports import (
+    Applications,
+    FlowFailure,
+    PaperOut,
+    ReceiptPrinter,
+    Runner,
+    Services,
+    ServiceUnavailable,
+)
+from kiosk.flows.steps import POINTS_OF_NO_RETURN, STEPS, FlowKind, FlowState, next_step
+from kiosk.forms import field_spec, keypad_accepts, validate
+from kiosk.identity import Identity
+from kiosk.receipts import ReceiptContext, receipt_for, tracking_code
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[FlowState], None]
+
+
+class UnknownAction(ValueError):
+    """The UI asked for an action the journey does not have."""
+
+
+class Journey:
+    """Drives one citizen's flow. Create once; ``reset`` wipes it between citizens."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        applications: Applications,
+        services: Services,
+        printer: ReceiptPrinter,
+        runner: Runner,
+        receipt_context: Callable[[], ReceiptContext],
+    ) -> None:
+        self.catalog = catalog
+        self._applications = applications
+        self._services = services
+        self._printer = printer
+        self._runner = runner
+        self._receipt_context = receipt_context
+        self._state = FlowState()
+        self._stack: list[FlowState] = []
+        self._generation = 0
+        self._listeners: list[Listener] = []
+
+    # -- state -------------------------------------------------------------------------------------
+    @property
+    def state(self) -> FlowState:
+        return self._state
+
+    @property
+    def item(self) -> ServiceItem | None:
+        return self.catalog.get(self._state.item_code) if self._state.item_code else None
+
+    @property
+    def can_go_back(self) -> bool:
+        return bool(self._stack) and STEPS[self._state.step].navigable
+
+    @property
+    def is_working(self) -> bool:
+        return STEPS[self._state.step].working
+
+    @property
+    def is_online(self) -> bool:
+        return self._applications.is_online
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def set_catalog(self, catalog: Catalog) -> None:
+        """Take a new catalogue version; applies from the next citizen on if one is mid-flow."""
+        self.catalog = catalog
+
+    def reset(self) -> None:
+        """Wipe: drop every bit of the citizen's data and go back to the attract screen."""
+        self._generation += 1
+        self._stack.clear()
+        self._set(FlowState())
+
+    # -- dispatch from the UI ----------------------------------------------------------------------
+    def act(self, action: str, value: str = "") -> None:
+        """Run the UI action ``action`` (a button) with its ``value``; ``UnknownAction`` if none."""
+        handler = _ACTIONS.get(action)
+        if handler is None:
+            raise UnknownAction(action)
+        handler(self, value)
+
+    def start(self, _: str = "") -> None:
+        if self._state.step == "attract":
+            self._advance()
+
+    def go_home(self, _: str = "") -> None:
+        if self._state.step in POINTS_OF_NO_RETURN:
+            return
+        self._stack.clear()
+        self._set(FlowState(step="home"))
+
+    def back(self, _: str = "") -> None:
+        if self.can_go_back:
+            self._set(self._stack.pop())
+
+    def open_group(self, code: str) -> None:
+        if self.catalog.group(code) is not None:
+            self._advance(group=code, item_code="")
+
+    def open_search(self, _: str = "") -> None:
+        self._advance(group="", item_code="")
+
+    def type_search(self, text: str) -> None:
+        if self._state.step == "search":
+            self._set(replace(self._state, query=text[:40]))
+
+    def choose_item(self, code: str) -> None:
+        item = self.catalog.get(code)
+        if item is None:
+            return
+        flow: FlowKind = item.kind
+        self._advance(item_code=code, flow=flow)
+
+    def begin(self, _: str = "") -> None:
+        if self._state.step == "item" and self.item is not None:
+            self._advance()
+            if self._state.step == "zone":
+                self._load_choices(lambda: self._services.zones())
+
+    def choose_partner(self, city: str) -> None:
+        item = self.item
+        if self._state.step == "partner" and item is not None and city in item.partner_cities:
+            self._advance(partner_city=city)
+
+    def choose(self, code: str) -> None:
+        """A choice on the zone / day / slot screens, or a choice field of the form."""
+        step = self._state.step
+        if step == "form":
+            self._answer(code)
+            return
+        chosen = next((c for c in self._state.choices if c.code == code and c.available), None)
+        if chosen is None:
+            return
+        if step == "zone":
+            self._advance(zone=chosen, choices=())
+            self._load_choices(lambda: self._services.days(chosen.code))
+        elif step == "day" and self._state.zone is not None:
+            zone = self._state.zone
+            self._advance(day=chosen, choices=())
+            self._load_choices(lambda: self._services.slots(zone.code, chosen.code))
+        elif step == "slot":
+            self._advance(slot=chosen, choices=())
+
+    def key(self, key: str) -> None:
+        """A keypad key on a form question."""
+        spec = self._current_field()
+        if spec is None:
+            return
+        draft = self._state.draft
+        if keypad_accepts(spec, draft, key):
+            self._set(replace(self._state, draft=draft + key, field_error=""))
+
+    def delete(self, _: str = "") -> None:
+        if self._state.step == "form" and self._state.draft:
+            self._set(replace(self._state, draft=self._state.draft[:-1], field_error=""))
+
+    def clear(self, _: str = "") -> None:
+        if self._state.step == "form":
+            self._set(replace(self._state, draft="", field_error=""))
+
+    def next(self, _: str = "") -> None:
+        """ "Next" on a form question: check the typed answer and move on."""
+        if self._state.step == "form":
+            self._answer(self._state.draft)
+        elif self._state.step in ("result", "query_result", "ticket"):
+            self.print_receipt()
+
+    def confirm(self, _: str = "") -> None:
+        """ "Submit" on the review screen: save durably, then submit (offline: queued for later)."""
+        state, item = self._state, self.item
+        if state.step != "review" or item is None or state.identity is None:
+            return
+        applicant, answers = state.identity.applicant(), dict(state.answers)
+        partner = state.partner_city or None
+        self._advance()
+        self._work(
+            lambda: self._applications.save_and_submit(item.code, applicant, answers, partner),
+            lambda outcome: self._advance(outcome=outcome, receipt_qr=tracking_code(outcome.application_id)),
+        )
+
+    def ask_review(self, reason: str) -> None:
+        """Rejected: ask for a person to review the application."""
+        outcome = self._state.outcome
+        if self._state.step != "result" or outcome is None or outcome.kind != "rejected":
+            return
+        if self._state.review_requested:
+            return
+        application_id = outcome.application_id
+        self._work(
+            lambda: self._applications.request_human_review(application_id, reason or "explain"),
+            lambda _: self._set(replace(self._state, review_requested=True, notice_key="notice.review_sent")),
+            keep_step=True,
+        )
+
+    def print_receipt(self, _: str = "") -> None:
+        if self._state.step not in ("result", "query_result", "ticket", "track_result"):
+            return
+        context = self._receipt_context()
+        document = receipt_for(self._state, self.item, context)
+        job_key = self._job_key()
+        if self._printer.paper() == "out":
+            self._set(replace(self._state, step="receipt_qr", notice_key="notice.no_paper"))
+            return
+        self._advance(step_override="printing")
+        self._work(lambda: self._printer.print_receipt(document, job_key), lambda _: self._advance())
+
+    def finish(self, _: str = "") -> None:
+        """ "Done": end of the citizen's business (the session wipes on ``session_did_end``)."""
+        self._set(replace(self._state, step="done"))
+
+    def track(self, _: str = "") -> None:
+        if self._state.step == "home":
+            self._advance(flow="track", item_code="", group="")
+
+    def retry(self, _: str = "") -> None:
+        self.go_home()
+
+    # -- device events -----------------------------------------------------------------------------
+    def card_read(self, identity: Identity) -> None:
+        if self._state.step == "identify":
+            self._advance(identity=identity, field_index=0, draft=self._prefill(0, identity))
+
+    def card_removed(self) -> bool:
+        """The ID card left the reader. True when that ends the session (mid-application, card-based)."""
+        state = self._state
+        identity = state.identity
+        return (
+            identity is not None and identity.source == "card" and state.step in ("partner", "form", "review")
+        )
+
+    def code_scanned(self, kind: str, value: str) -> None:
+        step = self._state.step
+        if step == "identify" and kind == "identity":
+            self._work(
+                lambda: self._services.resolve_identity_code(value),
+                lambda identity: self._advance(
+                    identity=identity, field_index=0, draft=self._prefill(0, identity)
+                ),
+                keep_step=True,
+            )
+        elif step == "track_scan" and kind == "tracking":
+            self._advance()
+            self._work(
+                lambda: self._applications.status(value),
+                lambda outcome: self._advance(
+                    outcome=outcome, receipt_qr=tracking_code(outcome.application_id)
+                ),
+            )
+        elif step in ("identify", "track_scan"):
+            self._set(replace(self._state, notice_key="notice.wrong_code"))
+
+    def code_rejected(self) -> None:
+        if self._state.step in ("identify", "track_scan"):
+            self._set(replace(self._state, notice_key="notice.wrong_code"))
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _set(self, state: FlowState) -> None:
+        self._state = state
+        for listener in list(self._listeners):
+            listener(state)
+
+    def _advance(self, step_override: str = "", **changes: Any) -> None:
+        current = self._state
+        changed = replace(current, notice_key="", error_key="", **changes)
+        target = step_override or next_step(changed, self.catalog.get(changed.item_code))
+        if STEPS[current.step].navigable:
+            self._stack.append(current)
+        if target in POINTS_OF_NO_RETURN:
+            self._stack.clear()
+        self._set(replace(changed, step=target))
+        if target in ("querying", "booking"):
+            self._start_lookup(target)
+
+    def _start_lookup(self, step: str) -> None:
+        state = self._state
+        identity = state.identity
+        if identity is None:
+            return
+        if step == "querying":
+            self._work(lambda: self._services.provident_fund(identity), lambda b: self._advance(balance=b))
+        elif state.zone and state.day and state.slot:
+            zone, day, slot = state.zone, state.day, state.slot
+            booking_id = str(uuid.uuid4())
+            self._work(
+                lambda: self._services.book(booking_id, zone, day, slot, identity),
+                lambda ticket: self._advance(ticket=ticket),
+            )
+
+    def _load_choices(self, fetch: Callable[[], list[Choice]]) -> None:
+        self._work(
+            fetch, lambda choices: self._set(replace(self._state, choices=tuple(choices))), keep_step=True
+        )
+
+    def _work(
+        self, fn: Callable[[], Any], on_done: Callable[[Any], None], *, keep_step: bool = False
+    ) -> None:
+        generation = self._generation
+        started_at = self._state.step
+
+        def done(result: Any) -> None:
+            if generation == self._generation and (not keep_step or self._state.step == started_at):
+                on_done(result)
+
+        def failed(exc: Exception) -> None:
+            if generation == self._generation:
+                self._fail(exc, keep_step=keep_step and self._state.step == started_at)
+
+        self._runner.run(fn, done, failed)
+
+    def _fail(self, exc: Exception, *, keep_step: bool) -> None:
+        if isinstance(exc, PaperOut):
+            self._set(replace(self._state, step="receipt_qr", notice_key="notice.no_paper"))
+            return
+        if isinstance(exc, FlowFailure):
+            key = exc.message_key
+        elif isinstance(exc, ServiceUnavailable):
+            key = "error.offline"
+        else:
+            log.warning("flow step failed", extra={"step": self._state.step, "error": type(exc).__name__})
+            key = "error.unexpected"
+        if keep_step:
+            self._set(replace(self._state, notice_key=key))
+        else:
+            self._set(replace(self._state, step="error", error_key=key))
+
+    def _current_field(self) -> Any:
+        item = self.item
+        if self._state.step != "form" or item is None or self._state.field_index >= len(item.fields):
+            return None
+        return field_spec(item.fields[self._state.field_index])
+
+    def _prefill(self, index: int, identity: Identity | None) -> str:
+        item = self.item
+        if item is None or identity is None or index >= len(item.fields):
+            return ""
+        key = item.fields[index]
+        if key == "phone" and identity.phone:
+            return identity.phone
+        return dict(self._state.answers).get(key, "")
+
+    def _answer(self, value: str) -> None:
+        spec = self._current_field()
+        if spec is None:
+            return
+        error = validate(spec, value)
+        if error:
+            self._set(replace(self._state, field_error=error))
+            return
+        answers = (*tuple((k, v) for k, v in self._state.answers if k != spec.key), (spec.key, value))
+        index = self._state.field_index + 1
+        self._advance(
+            answers=answers,
+            field_index=index,
+            draft=self._prefill(index, self._state.identity),
+            field_error="",
+        )
+
+    def _job_key(self) -> str:
+        state = self._state
+        if state.outcome is not None:
+            return f"receipt:{state.outcome.application_id}"
+        if state.ticket is not None:
+            return f"ticket:{state.ticket.booking_id}"
+        return f"slip:{uuid.uuid4()}"
+
+
+_ACTIONS: dict[str, Callable[[Journey, str], None]] = {
+    "start": Journey.start,
+    "home": Journey.go_home,
+    "back": Journey.back,
+    "group": Journey.open_group,
+    "search": Journey.open_search,
+    "type": Journey.type_search,
+    "item": Journey.choose_item,
+    "begin": Journey.begin,
+    "partner": Journey.choose_partner,
+    "choose": Journey.choose,
+    "key": Journey.key,
+    "delete": Journey.delete,
+    "clear": Journey.clear,
+    "next": Journey.next,
+    "confirm": Journey.confirm,
+    "review": Journey.ask_review,
+    "print": Journey.print_receipt,
+    "finish": Journey.finish,
+    "track": Journey.track,
+    "retry": Journey.retry,
+}
+ACTION_NAMES = frozenset(_ACTIONS)

@@ -1,0 +1,68 @@
+"""Plain results the flows show: decisions, balances, appointment slots, tickets.
+
+These are the flows' own types; ``kiosk.flows.services`` converts what the API client and the outbox
+return into them, so the step table never depends on wire formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+OutcomeKind = Literal["approved", "rejected", "manual_review", "forwarded", "processing", "queued"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a condition of an instant-approval rule failed, in both languages."""
+
+    zh: str
+    en: str
+
+    def text(self, language: str) -> str:
+        return self.zh if language == "zh_CN" else self.en
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of an application. ``queued`` means saved offline; the result will come by SMS."""
+
+    kind: OutcomeKind
+    application_id: str
+    certificate_ref: str = ""
+    reasons: tuple[Reason, ...] = ()
+    partner_city: str = ""
+    partner_reference: str = ""
+    item_code: str = ""
+
+
+@dataclass(frozen=True)
+class FundBalance:
+    balance: str  # decimal string, yuan
+    monthly_deposit: str
+    status: str  # account status code, shown through i18n "fund.status.<code>"
+    as_of: str  # ISO date
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One choice on a list screen (zone, day, slot): ``code`` is sent back, labels are shown."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    available: bool = True
+
+    def label(self, language: str) -> str:
+        return self.label_zh if language == "zh_CN" else self.label_en
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """An appointment ticket."""
+
+    booking_id: str
+    number: str
+    zone: Choice
+    day: Choice
+    slot: Choice

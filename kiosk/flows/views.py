@@ -1,0 +1,378 @@
+"""What each screen shows and says: the flow state turned into plain data in one language.
+
+``build_view`` returns a dict of strings, numbers, booleans and lists of small dicts; the QML screens
+only lay it out. Every label comes from the string table; ``speech`` is what the screen says aloud
+(accessibility A12); ``actions`` are the screen's buttons as ``{action, value, label, primary}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiosk.catalog import Catalog, ServiceItem
+from kiosk.flows.model import Outcome
+from kiosk.flows.steps import FlowState
+from kiosk.forms import FIELDS, display_value, field_spec, keypad_keys
+from kiosk.i18n import Strings
+from kiosk.search import SearchIndex
+
+View = dict[str, Any]
+
+
+def _button(
+    s: Strings, action: str, label_key: str, value: str = "", primary: bool = False
+) -> dict[str, Any]:
+    return {"action": action, "value": value, "label": s.text(label_key), "primary": primary}
+
+
+def _item_entry(item: ServiceItem, s: Strings) -> dict[str, Any]:
+    badge = (
+        s.text("badge.instant") if item.instant else (s.text("badge.cross") if item.cross_province else "")
+    )
+    return {"code": item.code, "label": item.name(s.language), "badge": badge}
+
+
+def step_position(state: FlowState, item: ServiceItem | None) -> tuple[int, int]:
+    """(current, total) of the question steps in this flow; (0, 0) where no indicator is shown."""
+    if item is None:
+        return 0, 0
+    if item.kind == "appointment":
+        order = ["zone", "day", "slot", "identify"]
+        return (order.index(state.step) + 1, len(order)) if state.step in order else (0, 0)
+    if item.kind == "query":
+        return (1, 1) if state.step == "identify" else (0, 0)
+    lead = ["partner"] if item.cross_province else []
+    total = len(lead) + 1 + len(item.fields) + 1
+    if state.step == "partner":
+        return 1, total
+    if state.step == "identify":
+        return len(lead) + 1, total
+    if state.step == "form":
+        return len(lead) + 2 + state.field_index, total
+    if state.step == "review":
+        return total, total
+    return 0, 0
+
+
+def build_view(
+    state: FlowState,
+    catalog: Catalog,
+    index: SearchIndex,
+    s: Strings,
+    *,
+    online: bool,
+    can_back: bool,
+) -> View:
+    """The view of ``state.step`` in the language of ``s``."""
+    item = catalog.get(state.item_code) if state.item_code else None
+    lang = s.language
+    view: View = {
+        "screen": state.step,
+        "title": "",
+        "subtitle": "",
+        "canBack": can_back,
+        "canHome": state.step not in ("attract", "home", "submitting", "booking", "printing", "querying"),
+        "stepText": "",
+        "notice": s.text(state.notice_key) if state.notice_key else "",
+        "actions": [],
+        "rows": [],
+        "options": [],
+        "lines": [],
+    }
+    current, total = step_position(state, item)
+    if total:
+        view["stepText"] = s.text("step.indicator", current=current, total=total)
+    builder = _BUILDERS.get(state.step, _simple)
+    builder(view, state, item, catalog, index, s, online)
+    speech_parts = [view["stepText"], view["title"], view["subtitle"], view["notice"]]
+    if state.step == "form" and state.field_error:
+        speech_parts.append(view.get("error", ""))
+    view["speech"] = (
+        "。".join(p for p in speech_parts if p)
+        if lang == "zh_CN"
+        else ". ".join(p for p in speech_parts if p)
+    )
+    return view
+
+
+def _simple(view: View, state: FlowState, item: ServiceItem | None, *_: Any) -> None:
+    s: Strings = _[2]
+    view["title"] = s.text(f"screen.{state.step}.title")
+    view["subtitle"] = s.text(f"screen.{state.step}.body")
+
+
+def _attract(
+    view: View, state: FlowState, item: Any, catalog: Catalog, index: Any, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text("screen.attract.title")
+    view["subtitle"] = s.text("screen.attract.body")
+    view["lines"] = [i.name(s.language) for i in catalog.most_used(4)]
+
+
+def _home(
+    view: View, state: FlowState, item: Any, catalog: Catalog, index: Any, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text("screen.home.title")
+    view["subtitle"] = s.text("screen.home.body")
+    view["departments"] = [{"code": g.code, "label": g.name(s.language)} for g in catalog.departments]
+    view["lifeEvents"] = [{"code": g.code, "label": g.name(s.language)} for g in catalog.life_events]
+    view["popular"] = [_item_entry(i, s) for i in catalog.most_used(6)]
+    view["actions"] = [_button(s, "search", "action.search"), _button(s, "track", "action.track")]
+
+
+def _search(
+    view: View, state: FlowState, item: Any, catalog: Catalog, index: SearchIndex, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text("screen.search.title")
+    view["subtitle"] = s.text("screen.search.body")
+    view["query"] = state.query
+    results = index.search(state.query, limit=12)
+    view["options"] = [_item_entry(i, s) for i in results]
+    if state.query and not results:
+        view["notice"] = s.text("notice.no_results")
+
+
+def _group(
+    view: View, state: FlowState, item: Any, catalog: Catalog, index: Any, s: Strings, online: bool
+) -> None:
+    group = catalog.group(state.group)
+    view["title"] = group.name(s.language) if group else ""
+    view["subtitle"] = s.text("screen.group.body")
+    view["options"] = [_item_entry(i, s) for i in catalog.items_in_group(state.group)]
+
+
+def _item(
+    view: View, state: FlowState, item: ServiceItem | None, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    if item is None:
+        return
+    view["title"] = item.name(s.language)
+    view["subtitle"] = s.text(f"item.kind.{item.kind}")
+    view["instant"] = s.text("badge.instant_long") if item.instant else ""
+    view["lines"] = list(item.needs(s.language))
+    view["partners"] = [s.text(f"city.{c}") for c in item.partner_cities]
+    needs_network = item.kind in ("query", "appointment")
+    if needs_network and not online:
+        view["notice"] = s.text("notice.needs_network")
+    else:
+        view["actions"] = [_button(s, "begin", f"action.begin.{item.kind}", primary=True)]
+        if item.kind == "apply" and not online:
+            view["notice"] = s.text("notice.offline_apply")
+
+
+def _partner(
+    view: View, state: FlowState, item: ServiceItem | None, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text("screen.partner.title")
+    view["subtitle"] = s.text("screen.partner.body")
+    cities = item.partner_cities if item else ()
+    view["options"] = [{"code": c, "label": s.text(f"city.{c}"), "badge": ""} for c in cities]
+
+
+def _choices(
+    view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text(f"screen.{state.step}.title")
+    view["subtitle"] = s.text(f"screen.{state.step}.body")
+    view["loading"] = not state.choices and not state.notice_key
+    view["options"] = [
+        {
+            "code": c.code,
+            "label": c.label(s.language),
+            "badge": "" if c.available else s.text("badge.full"),
+            "enabled": c.available,
+        }
+        for c in state.choices
+    ]
+
+
+def _identify(
+    view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text("screen.identify.title")
+    view["subtitle"] = s.text("screen.identify.body")
+    view["lines"] = [s.text("screen.identify.card"), s.text("screen.identify.code")]
+    if not online:
+        view["lines"] = [s.text("screen.identify.card"), s.text("notice.code_needs_network")]
+
+
+def _form(
+    view: View, state: FlowState, item: ServiceItem | None, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    if item is None or state.field_index >= len(item.fields):
+        return
+    spec = field_spec(item.fields[state.field_index])
+    view["title"] = s.text(spec.label_key)
+    view["subtitle"] = s.text(spec.hint_key)
+    view["kind"] = spec.kind
+    view["draft"] = state.draft
+    view["maxLength"] = spec.max_length
+    view["extraKeys"] = list(keypad_keys(spec))
+    view["error"] = s.text(state.field_error) if state.field_error else ""
+    if spec.kind == "choice":
+        chosen = state.answer(spec.key)
+        view["options"] = [
+            {"code": c, "label": s.text(spec.choice_key(c)), "badge": "", "selected": c == chosen}
+            for c in spec.choices
+        ]
+    else:
+        view["actions"] = [_button(s, "next", "action.next", primary=True)]
+    if state.identity is not None:
+        view["greeting"] = s.text("greeting", name=state.identity.masked_name)
+
+
+def _review(
+    view: View, state: FlowState, item: ServiceItem | None, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text("screen.review.title")
+    view["subtitle"] = s.text("screen.review.body")
+    rows = []
+    if item is not None:
+        rows.append({"label": s.text("receipt.item"), "value": item.name(s.language)})
+    if state.identity is not None:
+        rows.append({"label": s.text("receipt.applicant"), "value": state.identity.masked_name})
+        rows.append({"label": s.text("receipt.id_number"), "value": state.identity.masked_id})
+    if state.partner_city:
+        rows.append({"label": s.text("receipt.partner"), "value": s.text(f"city.{state.partner_city}")})
+    for key, value in state.answers:
+        spec = FIELDS[key]
+        shown = s.text(spec.choice_key(value)) if spec.kind == "choice" else display_value(spec, value)
+        rows.append({"label": s.text(spec.label_key), "value": shown})
+    view["rows"] = rows
+    view["actions"] = [_button(s, "confirm", "action.confirm", primary=True)]
+    if not online:
+        view["notice"] = s.text("notice.offline_apply")
+
+
+def _outcome_rows(view: View, outcome: Outcome, s: Strings) -> None:
+    rows = [{"label": s.text("receipt.reference"), "value": outcome.application_id}]
+    if outcome.certificate_ref:
+        rows.insert(0, {"label": s.text("receipt.certificate"), "value": outcome.certificate_ref})
+    if outcome.partner_city:
+        rows.insert(0, {"label": s.text("receipt.partner"), "value": s.text(f"city.{outcome.partner_city}")})
+    view["rows"] = rows
+    view["lines"] = [r.text(s.language) for r in outcome.reasons]
+
+
+def _result(
+    view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    outcome = state.outcome
+    if outcome is None:
+        return
+    view["outcome"] = outcome.kind
+    view["title"] = s.text(f"outcome.{outcome.kind}.title")
+    view["subtitle"] = s.text(f"outcome.{outcome.kind}.body")
+    _outcome_rows(view, outcome, s)
+    actions = [_button(s, "print", "action.print", primary=True)]
+    if outcome.kind == "rejected" and state.step == "result":
+        if state.review_requested:
+            view["notice"] = s.text("notice.review_sent")
+        else:
+            actions.append(_button(s, "review", "action.ask_review", value="explain"))
+    actions.append(_button(s, "finish", "action.finish"))
+    view["actions"] = actions
+
+
+def _query_result(
+    view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    b = state.balance
+    view["title"] = s.text("screen.query_result.title")
+    view["subtitle"] = s.text("screen.query_result.body")
+    if b is not None:
+        view["rows"] = [
+            {"label": s.text("receipt.balance"), "value": s.text("money.yuan", amount=b.balance)},
+            {"label": s.text("receipt.monthly"), "value": s.text("money.yuan", amount=b.monthly_deposit)},
+            {
+                "label": s.text("receipt.status"),
+                "value": s.text(f"fund.status.{b.status}") if s.has(f"fund.status.{b.status}") else b.status,
+            },
+            {"label": s.text("receipt.as_of"), "value": b.as_of},
+        ]
+    view["actions"] = [
+        _button(s, "print", "action.print", primary=True),
+        _button(s, "finish", "action.finish"),
+    ]
+
+
+def _ticket(
+    view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    t = state.ticket
+    view["title"] = s.text("screen.ticket.title")
+    view["subtitle"] = s.text("screen.ticket.body")
+    if t is not None:
+        view["big"] = t.number
+        view["rows"] = [
+            {"label": s.text("receipt.zone"), "value": t.zone.label(s.language)},
+            {"label": s.text("receipt.day"), "value": t.day.label(s.language)},
+            {"label": s.text("receipt.slot"), "value": t.slot.label(s.language)},
+        ]
+    view["actions"] = [
+        _button(s, "print", "action.print", primary=True),
+        _button(s, "finish", "action.finish"),
+    ]
+
+
+def _receipt_qr(
+    view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text("screen.receipt_qr.title")
+    view["subtitle"] = s.text("screen.receipt_qr.body")
+    view["qr"] = state.receipt_qr
+    if state.outcome is not None:
+        view["rows"] = [{"label": s.text("receipt.reference"), "value": state.outcome.application_id}]
+    view["actions"] = [_button(s, "finish", "action.finish", primary=True)]
+
+
+def _track_result(
+    view: View, state: FlowState, item: Any, catalog: Catalog, index: Any, s: Strings, online: bool
+) -> None:
+    outcome = state.outcome
+    if outcome is None:
+        return
+    tracked = catalog.get(outcome.item_code)
+    view["title"] = s.text(f"outcome.{outcome.kind}.title")
+    view["subtitle"] = tracked.name(s.language) if tracked else ""
+    _outcome_rows(view, outcome, s)
+    view["outcome"] = outcome.kind
+    view["actions"] = [_button(s, "finish", "action.finish", primary=True)]
+
+
+def _error(
+    view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text("screen.error.title")
+    view["subtitle"] = s.text(state.error_key or "error.unexpected")
+    view["actions"] = [_button(s, "retry", "action.retry", primary=True)]
+
+
+def _done(
+    view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
+) -> None:
+    _simple(view, state, item, catalog, index, s, online)
+    view["actions"] = [_button(s, "end", "action.new_session", primary=True)]
+
+
+_BUILDERS = {
+    "attract": _attract,
+    "home": _home,
+    "search": _search,
+    "group": _group,
+    "item": _item,
+    "partner": _partner,
+    "zone": _choices,
+    "day": _choices,
+    "slot": _choices,
+    "identify": _identify,
+    "form": _form,
+    "review": _review,
+    "result": _result,
+    "query_result": _query_result,
+    "ticket": _ticket,
+    "receipt_qr": _receipt_qr,
+    "track_result": _track_result,
+    "error": _error,
+    "done": _done,
+}

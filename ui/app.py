@@ -1,0 +1,205 @@
+"""The Qt Quick application: window, renderer choice, font check, adapters, and the session clock.
+
+``build_ui`` builds the object graph for the screens from the core pieces it is handed (the composition
+root or a test supplies them) and loads ``qml/Main.qml``. Thread rule: everything here runs on the GUI
+thread, which is also the core thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtQml import QQmlApplicationEngine
+from PySide6.QtQuick import QQuickWindow, QSGRendererInterface
+
+from kiosk.catalog import Catalog
+from kiosk.clock import Clock
+from kiosk.flows.journey import Journey
+from kiosk.flows.ports import Applications, ReceiptPrinter, Runner, Services
+from kiosk.receipts import ReceiptContext
+from kiosk.search import SearchIndex
+from kiosk.session import Session, SessionSettings
+from ui.adapters.session import SessionAdapter
+from ui.adapters.speech import SpeechAdapter
+from ui.adapters.theme import ThemeAdapter
+from ui.qr_images import QrImageProvider
+
+log = logging.getLogger(__name__)
+
+QML_DIR = Path(__file__).parent / "qml"
+PREFERRED_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Noto Sans SC")
+SOFTWARE_PLATFORMS = frozenset({"offscreen", "minimal", "vnc", "linuxfb"})
+
+
+class CjkFontMissing(RuntimeError):
+    """No installed font can show Simplified Chinese: the screens would show empty boxes."""
+
+
+def choose_renderer(platform: str | None = None, dri: Path = Path("/dev/dri")) -> str:
+    """Use Qt Quick's software renderer when there is no GPU; must run before the first window."""
+    platform = platform if platform is not None else os.environ.get("QT_QPA_PLATFORM", "")
+    forced = os.environ.get("KIOSK_RENDERER", "")
+    no_gpu = not any(dri.glob("renderD*")) if dri.exists() else True
+    if forced == "software" or (forced != "gpu" and (platform in SOFTWARE_PLATFORMS or no_gpu)):
+        QQuickWindow.setGraphicsApi(QSGRendererInterface.GraphicsApi.Software)
+        return "software"
+    return "gpu"
+
+
+def check_cjk_font() -> str:
+    """The font family to use for Chinese; ``CjkFontMissing`` with the fix when there is none."""
+    families = QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
+    for preferred in PREFERRED_FONTS:
+        if preferred in families:
+            return preferred
+    if families:
+        return families[0]
+    raise CjkFontMissing(
+        "no font with Simplified Chinese characters is installed; install one, e.g. "
+        "'apt-get install fonts-noto-cjk', then start the kiosk again"
+    )
+
+
+class UiFlags(QObject):
+    """Small switches the QML reads (``k.headless`` stops looping animations for screenshots)."""
+
+    changed = Signal()
+
+    def __init__(self, headless: bool) -> None:
+        super().__init__()
+        self._headless = headless
+
+    def _get_headless(self) -> bool:
+        return self._headless
+
+    headless = Property(bool, _get_headless, notify=changed)
+
+
+@dataclass
+class KioskUi:
+    engine: QQmlApplicationEngine
+    window: QQuickWindow
+    session: Session
+    journey: Journey
+    adapter: SessionAdapter
+    theme: ThemeAdapter
+    speech: SpeechAdapter
+    timer: QTimer
+    warnings: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Tear the screens down before the adapters they bind to go away (no dangling bindings)."""
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        self.timer.stop()
+        self.window.close()
+        for root in self.engine.rootObjects():
+            root.deleteLater()
+        self.engine.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QCoreApplication.processEvents()
+
+
+def build_ui(
+    *,
+    catalog: Catalog,
+    applications: Applications,
+    services: Services,
+    printer: ReceiptPrinter,
+    runner: Runner,
+    clock: Clock,
+    settings: SessionSettings,
+    kiosk_id: str,
+    fullscreen: bool = True,
+    headless: bool = False,
+    voice: bool = False,
+    tick_ms: int = 500,
+) -> KioskUi:
+    """Build the screens over the given core pieces and show the window."""
+    font = check_cjk_font()
+
+    def receipt_context() -> ReceiptContext:
+        return ReceiptContext(session.language, kiosk_id, clock.now().astimezone())
+
+    journey = Journey(
+        catalog,
+        applications=applications,
+        services=services,
+        printer=printer,
+        runner=runner,
+        receipt_context=receipt_context,
+    )
+    session = Session(journey, clock, settings)
+    adapter = SessionAdapter(session, SearchIndex(catalog.items))
+    theme = ThemeAdapter()
+    theme.set_elder(session.elder_mode)
+    speech = SpeechAdapter(voice)
+    speech.set_language(session.language)
+    flags = UiFlags(headless)
+
+    def on_settings() -> None:
+        theme.set_elder(session.elder_mode)
+        speech.set_language(session.language)
+        speech.set_volume(session.volume)
+
+    session.on_change(on_settings)
+    session.on_wipe(lambda reason: speech.wipe())
+    if voice:
+        adapter.viewChanged.connect(lambda: speech.say(str(adapter.view.get("speech", ""))))
+
+    engine = QQmlApplicationEngine()
+    warnings: list[str] = []
+    engine.warnings.connect(lambda errors: warnings.extend(e.toString() for e in errors))
+    qr_provider = QrImageProvider()
+    engine.addImageProvider("qr", qr_provider)
+    context = engine.rootContext()
+    context.setContextProperty("k", adapter)
+    context.setContextProperty("theme", theme)
+    context.setContextProperty("speech", speech)
+    context.setContextProperty("uiFlags", flags)
+    adapter.setProperty("headless", headless)
+    engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
+    roots = engine.rootObjects()
+    if not roots:
+        raise RuntimeError("the kiosk screens failed to load: " + "; ".join(warnings))
+    window = roots[0]
+    assert isinstance(window, QQuickWindow)
+    log.info("screens loaded", extra={"font": font})
+
+    timer = QTimer()
+    timer.setInterval(tick_ms)
+    timer.timeout.connect(adapter.tick)
+    timer.start()
+
+    # Context properties do not keep Python objects alive: the KioskUi holds them.
+    extras: dict[str, Any] = {"flags": flags, "qr": qr_provider}
+    _install_kiosk_guards(window, extras)
+    if fullscreen:
+        window.showFullScreen()
+    else:
+        window.show()
+    return KioskUi(engine, window, session, journey, adapter, theme, speech, timer, warnings, extras)
+
+
+def _install_kiosk_guards(window: QQuickWindow, extras: dict[str, Any]) -> None:
+    """Lockdown (no escape shortcuts) and the systemd watchdog ping, when those modules are present."""
+    app = QGuiApplication.instance()
+    try:
+        from ui import lockdown  # type: ignore[attr-defined]
+    except ImportError:
+        lockdown = None
+    if lockdown is not None and hasattr(lockdown, "install"):
+        extras["lockdown"] = lockdown.install(app)
+    try:
+        from ui import watchdog  # type: ignore[attr-defined]
+    except ImportError:
+        watchdog = None
+    if watchdog is not None and hasattr(watchdog, "start"):
+        extras["watchdog"] = watchdog.start()

@@ -1,0 +1,71 @@
+"""The ``kiosk`` command: run the kiosk fullscreen, or tour it headless, or manage the outbox queue.
+
+kiosk [--config FILE] [--windowed]        run the kiosk
+kiosk [--config FILE] --headless-tour DIR drive every flow offscreen, one PNG per screen in DIR
+kiosk queue ...                           outbox queue commands (see ``kiosk queue --help``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Self-service government kiosk (citizen screens). "
+        "'kiosk queue --help' lists the outbox queue commands.",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="kiosk.toml (default: $KIOSK_CONFIG, then /etc/civic-kiosk/kiosk.toml, else built-in defaults)",
+    )
+    parser.add_argument(
+        "--headless-tour",
+        type=Path,
+        metavar="DIR",
+        default=None,
+        help="run offscreen through every flow and write one PNG per screen into DIR",
+    )
+    parser.add_argument(
+        "--windowed", action="store_true", help="a normal window instead of fullscreen (development)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="with --headless-tour: standard theme in Chinese only"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["queue"]:
+        from kiosk import queue_cli
+
+        result = queue_cli.main(args_in[1:])
+        return int(result or 0)
+    args = _parser().parse_args(args_in)
+
+    from kiosk.config import ConfigError, default_config_path, load_config
+
+    try:
+        config = load_config(args.config if args.config is not None else default_config_path())
+    except ConfigError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    if args.headless_tour is not None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from ui.tour import run_tour_command
+
+        return run_tour_command(config, args.headless_tour, quick=args.quick)
+    from ui.run import run_kiosk
+
+    return run_kiosk(config, fullscreen=not args.windowed)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

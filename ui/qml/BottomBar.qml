@@ -1,0 +1,49 @@
+import QtQuick
+import "components"
+
+Rectangle {
+    id: bar
+    height: theme.t.target + theme.t.gap * 2
+    color: theme.t.surface
+    border.width: 1
+    border.color: theme.t.border
+    visible: (k.view.screen || "attract") !== "attract"
+    KButton {
+        objectName: "backButton"
+        anchors.left: parent.left
+        anchors.leftMargin: theme.t.margin
+        anchors.verticalCenter: parent.verticalCenter
+        visible: k.view.canBack === true
+        label: "‹ " + k.s["chrome.back"]
+        width: theme.t.target * 2.5
+        onActivated: k.act("back", "")
+    }
+    KButton {
+        objectName: "homeButton"
+        anchors.left: parent.left
+        anchors.leftMargin: theme.t.margin + theme.t.target * 2.5 + theme.t.gap * 2
+        anchors.verticalCenter: parent.verticalCenter
+        visible: k.view.canHome === true
+        label: "⌂ " + k.s["chrome.home"]
+        width: theme.t.target * 2.5
+        onActivated: k.act("home", "")
+    }
+    Text {
+        objectName: "stepIndicator"
+        anchors.centerIn: parent
+        text: k.view.stepText || ""
+        font.pixelSize: theme.t.bodySize
+        font.family: theme.t.fontFamily
+        font.bold: true
+        color: theme.t.text
+    }
+    KButton {
+        objectName: "repeatButton"
+        anchors.right: parent.right
+        anchors.rightMargin: theme.t.margin
+        anchors.verticalCenter: parent.verticalCenter
+        label: "♪ " + k.s["chrome.repeat"]
+        width: theme.t.target * 2.5
+        onActivated: speech.say(k.view.speech || "")
+    }
+}

@@ -1,0 +1,52 @@
+import QtQuick
+import QtQuick.Window
+import "components"
+
+// The kiosk window: top bar (offline, language, elder mode, call staff), the current screen,
+// bottom bar (back, home, step), and the idle countdown. Views only: every decision is in Python.
+Window {
+    id: root
+    width: 1920
+    height: 1080
+    color: theme.t.background
+    title: k.s["app.name"]
+    flags: Qt.FramelessWindowHint
+
+    readonly property var screens: ({
+        "attract": "Attract", "home": "Home", "search": "Search", "form": "Form",
+        "identify": "Identify", "receipt_qr": "ReceiptQr", "submitting": "Working",
+        "querying": "Working", "booking": "Working", "tracking": "Working", "printing": "Working",
+        "track_scan": "Identify"
+    })
+    readonly property string screenName: k.view.screen || "attract"
+
+    Item {
+        id: frame
+        anchors.fill: parent
+
+        // Any tap anywhere restarts the idle timer (passive: it never steals the tap).
+        TapHandler {
+            gesturePolicy: TapHandler.DragThreshold
+            grabPermissions: PointerHandler.ApprovesTakeOverByAnything
+            onTapped: k.touch()
+        }
+
+        TopBar { id: topBar; anchors.left: parent.left; anchors.right: parent.right; anchors.top: parent.top }
+
+        Loader {
+            id: screenLoader
+            objectName: "screenLoader"
+            anchors.top: topBar.bottom
+            anchors.bottom: bottomBar.top
+            anchors.left: parent.left
+            anchors.right: parent.right
+            anchors.margins: theme.t.margin
+            source: "screens/" + (root.screens[root.screenName] || "Generic") + "Screen.qml"
+        }
+
+        BottomBar { id: bottomBar; anchors.left: parent.left; anchors.right: parent.right; anchors.bottom: parent.bottom }
+
+        IdleOverlay { anchors.fill: parent }
+        StaffOverlay { anchors.fill: parent }
+    }
+}

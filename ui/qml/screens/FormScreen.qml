@@ -1,0 +1,56 @@
+import QtQuick
+import "../components"
+
+// One question per screen: the typed answer shown large, the keypad beside it (or big choices).
+Item {
+    id: screen
+    readonly property bool isChoice: (k.view.kind || "") === "choice"
+    Column {
+        id: left
+        width: screen.isChoice ? parent.width : parent.width * 0.5
+        spacing: theme.t.gap * 2
+        Text {
+            visible: text !== ""
+            text: k.view.greeting || ""
+            font.pixelSize: theme.t.smallSize; font.family: theme.t.fontFamily
+            color: theme.t.muted
+        }
+        Heading { width: parent.width; notice: k.view.notice || "" }
+        Rectangle {
+            objectName: "answerField"
+            visible: !screen.isChoice
+            width: parent.width
+            height: theme.t.target * 1.3
+            radius: theme.t.radius
+            color: theme.t.surface
+            border.width: theme.t.borderWidth + 1
+            border.color: (k.view.error || "") !== "" ? theme.t.error : theme.t.primary
+            Accessible.role: Accessible.EditableText
+            Accessible.name: k.view.title || ""
+            Text {
+                anchors.verticalCenter: parent.verticalCenter
+                x: theme.t.gap
+                width: parent.width - theme.t.gap * 2
+                text: (k.view.draft || "") + "▏"
+                font.pixelSize: theme.t.titleSize
+                font.letterSpacing: 2
+                color: theme.t.text
+                elide: Text.ElideLeft
+            }
+        }
+        Notice { width: parent.width; text: k.view.error || ""; isError: true }
+        OptionGrid {
+            visible: screen.isChoice
+            width: parent.width
+            options: k.view.options || []
+            cols: theme.t.elder ? 1 : 2
+        }
+        ActionRow { }
+    }
+    Keypad {
+        visible: !screen.isChoice
+        anchors.right: parent.right
+        anchors.top: parent.top
+        extraKeys: k.view.extraKeys || []
+    }
+}

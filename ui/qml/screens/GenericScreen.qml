@@ -1,0 +1,90 @@
+import QtQuick
+import "../components"
+
+// Lists, details and results: heading, an outcome mark, a big number, rows, lines, options, buttons.
+Flickable {
+    id: screen
+    contentHeight: col.implicitHeight
+    clip: true
+    boundsBehavior: Flickable.StopAtBounds
+    readonly property string outcome: k.view.outcome || ""
+    Column {
+        id: col
+        width: screen.width
+        spacing: theme.t.gap * 2
+        Row {
+            width: parent.width
+            spacing: theme.t.gap * 2
+            Rectangle {
+                id: mark
+                visible: screen.outcome !== ""
+                width: visible ? theme.t.target * 1.2 : 0
+                height: width
+                radius: width / 2
+                color: screen.outcome === "approved" ? theme.t.success
+                       : screen.outcome === "rejected" ? theme.t.error : theme.t.primary
+                Text {
+                    anchors.centerIn: parent
+                    text: screen.outcome === "approved" ? "✓" : screen.outcome === "rejected" ? "✕" : "…"
+                    font.pixelSize: theme.t.titleSize
+                    font.bold: true
+                    color: theme.t.onPrimary
+                }
+            }
+            Heading { width: parent.width - mark.width - parent.spacing }
+        }
+        Text {
+            visible: text !== ""
+            text: k.view.instant || ""
+            font.pixelSize: theme.t.bodySize; font.family: theme.t.fontFamily; font.bold: true
+            color: theme.t.success
+            width: parent.width; wrapMode: Text.Wrap
+        }
+        Text {
+            objectName: "bigNumber"
+            visible: text !== ""
+            text: k.view.big || ""
+            font.pixelSize: theme.t.hugeSize * 1.5; font.bold: true
+            color: theme.t.primary
+        }
+        Text {
+            visible: (k.view.lines || []).length > 0 && k.view.screen === "item"
+            text: k.s["item.needs"]
+            font.pixelSize: theme.t.bodySize; font.family: theme.t.fontFamily; font.bold: true
+            color: theme.t.text
+        }
+        Repeater {
+            model: k.view.lines || []
+            Text {
+                required property string modelData
+                width: col.width
+                text: "• " + modelData
+                font.pixelSize: theme.t.bodySize; font.family: theme.t.fontFamily
+                color: screen.outcome === "rejected" ? theme.t.error : theme.t.text
+                wrapMode: Text.Wrap
+                lineHeight: theme.t.lineHeight
+            }
+        }
+        Text {
+            visible: (k.view.partners || []).length > 0
+            width: parent.width
+            text: k.s["item.partners"] + "：" + (k.view.partners || []).join("、")
+            font.pixelSize: theme.t.bodySize; font.family: theme.t.fontFamily
+            color: theme.t.text
+            wrapMode: Text.Wrap
+        }
+        Rows { width: parent.width; model: k.view.rows || [] }
+        Text {
+            visible: k.view.loading === true
+            text: "…"
+            font.pixelSize: theme.t.titleSize
+            color: theme.t.muted
+        }
+        OptionGrid {
+            width: parent.width
+            options: k.view.options || []
+            action: k.view.screen === "group" ? "item" : k.view.screen === "partner" ? "partner" : "choose"
+        }
+        ActionRow { }
+    }
+}

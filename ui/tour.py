@@ -1,0 +1,151 @@
+"""``kiosk --headless-tour DIR``: drive the real screens through every flow offscreen, one PNG per screen.
+
+For each language (zh_CN, en) and theme (standard, elder) the tour taps through: browse and search,
+an instant-approval application with the ID card, a cross-province application with the identity code,
+a provident-fund query, an appointment, tracking a receipt, the idle countdown, and the offline and
+no-paper variants where the backends allow. Files are named ``NNN-<lang>-<theme>-<screen>.png``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from kiosk.config import KioskConfig
+from kiosk.session import EndReason
+
+log = logging.getLogger(__name__)
+
+COMBINATIONS = (("zh_CN", False), ("zh_CN", True), ("en", False), ("en", True))
+
+
+class Tour:
+    """Taps through the UI like a citizen would, saving a screenshot of every screen reached."""
+
+    def __init__(self, ui: object, out: Path, app: object) -> None:
+        self.ui = ui
+        self.out = out
+        self.app = app
+        self.count = 0
+        self.prefix = ""
+        self.shots: list[Path] = []
+
+    def pump(self, seconds: float = 0.05) -> None:
+        from PySide6.QtCore import QCoreApplication
+
+        end = time.monotonic() + seconds
+        while True:
+            QCoreApplication.processEvents()
+            if time.monotonic() >= end:
+                return
+            time.sleep(0.005)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump(0.02)
+            if predicate():
+                return True
+        return False
+
+    def screen(self) -> str:
+        return str(self.ui.adapter.view.get("screen", ""))  # type: ignore[attr-defined]
+
+    def shot(self, label: str = "") -> Path:
+        self.pump(0.1)
+        image = self.ui.window.grabWindow()  # type: ignore[attr-defined]
+        self.count += 1
+        name = f"{self.count:03d}-{self.prefix}-{label or self.screen()}.png"
+        path = self.out / name
+        image.save(str(path))
+        self.shots.append(path)
+        return path
+
+    def act(self, action: str, value: str = "", expect: str | None = None) -> None:
+        self.ui.adapter.act(action, value)  # type: ignore[attr-defined]
+        if expect is not None and not self.wait_for(lambda: self.screen() == expect):
+            raise RuntimeError(f"tour: expected screen {expect!r} after {action!r}, got {self.screen()!r}")
+
+    def run(self, combinations: tuple[tuple[str, bool], ...], scripts: list[Callable[[Tour], None]]) -> None:
+        session = self.ui.session  # type: ignore[attr-defined]
+        for language, elder in combinations:
+            self.prefix = f"{'zh' if language == 'zh_CN' else 'en'}-{'elder' if elder else 'standard'}"
+            for script in scripts:
+                session.end(EndReason.CANCELLED)
+                session.set_language(language)
+                session.set_elder_mode(elder)
+                self.pump()
+                try:
+                    script(self)
+                except RuntimeError as exc:
+                    log.error("tour step failed: %s", exc)
+                    print(f"tour: {exc}", file=sys.stderr)
+                    self.shot("failed")
+
+
+def browse(t: Tour) -> None:
+    t.shot()
+    t.act("start", expect="home")
+    t.shot()
+    t.act("search", expect="search")
+    for query in ("g", "gj", "gjj"):
+        t.act("type", query)
+    t.shot()
+    t.act("home", expect="home")
+    catalog = t.ui.journey.catalog  # type: ignore[attr-defined]
+    if catalog.departments:
+        t.act("group", catalog.departments[0].code, expect="group")
+        t.shot()
+
+
+def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> int:
+    """Entry point of ``kiosk --headless-tour DIR``."""
+    from PySide6.QtGui import QGuiApplication
+
+    from kiosk.clock import SystemClock
+    from kiosk.dispatch import BackgroundWork
+    from ui.adapters.post import QtPost
+    from ui.app import CjkFontMissing, build_ui, choose_renderer
+    from ui.run import session_settings
+    from ui.tour_scripts import scripts_for
+    from ui.wiring import build_backends
+
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+    choose_renderer("offscreen")
+    app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+    post = QtPost()
+    work = BackgroundWork(post)
+    backends = build_backends(config)
+    try:
+        ui = build_ui(
+            catalog=backends.catalog,
+            applications=backends.applications,
+            services=backends.services,
+            printer=backends.printer,
+            runner=work,
+            clock=SystemClock(),
+            settings=session_settings(config),
+            kiosk_id=config.kiosk.id,
+            fullscreen=False,
+            headless=True,
+        )
+    except CjkFontMissing as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 3
+    ui.window.resize(1920, 1080)
+    tour = Tour(ui, out, app)
+    combos = COMBINATIONS[:1] if quick else COMBINATIONS
+    tour.run(combos, scripts_for(backends))
+    ui.close()
+    work.shutdown(wait=False)
+    backends.close()
+    print(f"tour: {len(tour.shots)} screenshots in {out}")
+    if ui.warnings:
+        print("tour: QML warnings:\n  " + "\n  ".join(ui.warnings), file=sys.stderr)
+        return 1
+    return 0
