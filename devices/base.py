@@ -310,7 +310,10 @@ class Device(ABC):
             return
         self._io_thread = threading.get_ident()
         self._transition(DeviceState.STARTING)
-        self._set_health(Health.STARTING)
+        if self._health is Health.OFFLINE:
+            # Reconnect attempts keep the failure's health (no device, hardware error) until one
+            # succeeds, so a device that stays unplugged does not flap between two healths.
+            self._set_health(Health.STARTING)
         try:
             self._open()
         except DeviceError as exc:
@@ -346,9 +349,19 @@ class Device(ABC):
                 self._on_disable()
 
     def poll(self) -> None:
-        """Do one bounded piece of background work if the device is open and enabled."""
+        """Do one bounded piece of background work if the device is open and enabled.
+
+        A ``DeviceError`` escaping the driver's ``_poll`` means the device is unusable: it is
+        reported (ERROR state, health from the error, an ``ErrorEvent``) and re-raised, and the
+        owner closes and later reopens the device. Errors the citizen can fix are reported by
+        the driver itself and do not escape.
+        """
         if self._state is DeviceState.IDLE and self._enabled:
-            self._poll()
+            try:
+                self._poll()
+            except DeviceError as exc:
+                self._fail(exc)
+                raise
 
     def info(self) -> DeviceInfo:
         """Model, serial, firmware for technicians; ``"unknown"`` where not known."""

@@ -26,6 +26,7 @@ import os
 import select
 import shutil
 import tempfile
+import termios
 import threading
 import time
 import tty
@@ -42,6 +43,13 @@ ByteHandler = Callable[[bytes], None]
 _READ_CHUNK: Final = 4096
 _STOP_POLL_S: Final = 0.5  # the reader wakes at least this often to notice a stop request
 _BLOCKED_WRITE_GIVE_UP_S: Final = 2.0  # a client that stopped reading loses bytes, like a real line
+
+
+_SPEEDS: Final = {
+    getattr(termios, f"B{rate}"): rate
+    for rate in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600)
+    if hasattr(termios, f"B{rate}")
+}
 
 
 def _ignore(data: bytes) -> None:
@@ -181,6 +189,21 @@ class PtyHarness:
     def wire_time(self, nbytes: int) -> float:
         """Seconds ``nbytes`` take on the line at the configured baud rate (0 when unpaced)."""
         return nbytes * self.byte_time
+
+    def client_baud(self) -> int | None:
+        """The baud rate the client configured on its end (None if unplugged or unusual).
+
+        A pty ignores the rate, but an emulator can compare it with its own to behave like a
+        UART at the wrong speed (garbage instead of frames).
+        """
+        plug = self._plug
+        if plug is None:
+            return None
+        try:
+            attributes = termios.tcgetattr(plug.slave)
+        except (termios.error, OSError):
+            return None
+        return _SPEEDS.get(attributes[5])
 
     def set_handler(self, on_bytes: ByteHandler) -> None:
         """Replace the handler (takes effect for the next bytes the client writes)."""

@@ -1,0 +1,71 @@
+"""One command/response exchange with a SAM module, under a deadline.
+
+``SamLink.exchange`` sends a command, receives the matching response and resends once when the
+module says our frame was damaged (SW3 0x10/0x11/0x21). It returns every well-formed response,
+whatever its SW3: deciding what an outcome means for a citizen is the driver's job.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from devices.base import DeviceProtocolError, DeviceTimeoutError
+from devices.idcard.codec import Command, FrameDecoder, FrameError, Outcome, Response, parse_response
+from devices.idcard.transport import Transport
+
+__all__ = ["SamLink"]
+
+# After a damaged frame, how long to wait for a good one that might follow before giving up:
+# long enough for a frame already on the wire, short enough not to stall a poll cycle.
+_AFTER_BAD_FRAME_S: Final = 0.1
+
+
+class SamLink:
+    """Command/response over a ``Transport``. ``timeout_scale`` stretches every deadline."""
+
+    def __init__(self, transport: Transport, *, timeout_scale: float = 1.0) -> None:
+        self._transport = transport
+        self._decoder = FrameDecoder()
+        self._scale = timeout_scale
+
+    @property
+    def transport(self) -> Transport:
+        return self._transport
+
+    def exchange(self, command: Command, data: bytes = b"") -> Response:
+        """Send ``command`` and return its response.
+
+        Raises ``DeviceTimeoutError`` (no answer in time), ``FrameError`` (only damaged frames
+        came back), ``DeviceProtocolError`` (the module rejected our frame twice) or
+        ``DeviceNotFoundError`` (the port went away).
+        """
+        response = self._exchange_once(command, data)
+        if response.outcome is Outcome.HOST_FRAME_ERROR:
+            response = self._exchange_once(command, data)
+            if response.outcome is Outcome.HOST_FRAME_ERROR:
+                raise DeviceProtocolError(
+                    f"reader rejected the {command.name} command frame (SW3 {response.sw3:02X})"
+                )
+        return response
+
+    def _exchange_once(self, command: Command, data: bytes) -> Response:
+        # Anything still arriving belongs to an earlier, abandoned exchange.
+        self._transport.discard_input()
+        self._decoder.reset()
+        self._transport.write(command.frame(data))
+        deadline = time.monotonic() + command.timeout_s * self._scale
+        last_error: FrameError | None = None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if last_error is not None:
+                    raise last_error
+                raise DeviceTimeoutError(f"no answer to {command.name} within {command.timeout_s:g} s")
+            chunk = self._transport.read_some(remaining)
+            for item in self._decoder.feed(chunk):
+                if isinstance(item, FrameError):
+                    last_error = item
+                    deadline = min(deadline, time.monotonic() + _AFTER_BAD_FRAME_S)
+                    continue
+                return parse_response(item)
