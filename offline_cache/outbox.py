@@ -10,8 +10,10 @@ Contract:
   crash go back to ready when the outbox is opened. Dead rows stay until a technician requeues them.
 - One connection, used under a lock by every thread of the process, with `BEGIN IMMEDIATE` for
   every write, so there is exactly one writer and no "database is locked" between our own threads.
-- On open (`startup_checks=True`, the kiosk process only), `PRAGMA integrity_check` runs; a damaged database is moved aside (kept for technicians),
-  a new one is started and `startup_alert` says so: the kiosk keeps working.
+- On open (`startup_checks=True`, the kiosk process only), `PRAGMA integrity_check` runs; a
+  damaged database is moved aside (kept for technicians), a new one is started and
+  `startup_alert` says so: the kiosk keeps working. Technician tools open it with
+  `startup_checks=False`: no repair, no recovery of rows the running kiosk is sending.
 """
 
 from __future__ import annotations

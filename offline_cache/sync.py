@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from offline_cache.outbox import Claim, Outbox
 
@@ -241,13 +242,25 @@ class Relay:
             log.exception("transport raised an unexpected error for %s", claim.application_id)
             return self._failed(claim, None, None)
         self.connectivity.record_answer()
-        self._outbox.mark_delivered(claim.application_id, decision)
+        self._record(self._outbox.mark_delivered, claim.application_id, decision)
         if was_failing:
             # Back online after an outage: spread the fleet's backlog over a random delay.
             self._hold_until = self._clock() + self._rng.uniform(0.0, self._policy.reconnect_spread_s)
         return AttemptResult(
             claim.application_id, AttemptStatus.DELIVERED, decision=decision, http_status=200
         )
+
+    @staticmethod
+    def _record(step: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        """Write an attempt's outcome to its row; a storage failure here loses nothing.
+
+        The row then stays in flight: it goes back to ready when its lease expires or the kiosk
+        restarts, and the server replays the same decision for the same key.
+        """
+        try:
+            step(*args, **kwargs)
+        except (sqlite3.Error, OSError):
+            log.exception("could not record a delivery outcome; the row will be retried")
 
     def _failed(self, claim: Claim, status: int | None, retry_after: float | None) -> AttemptResult:
         if is_answer(status):
@@ -257,16 +270,22 @@ class Relay:
         verdict = classify(status)
         if verdict is Verdict.DEAD:
             log.warning("application %s dead-lettered (%s)", claim.application_id, error_category(status))
-            self._outbox.mark_dead(claim.application_id, status=status, error=error_category(status))
+            self._record(
+                self._outbox.mark_dead, claim.application_id, status=status, error=error_category(status)
+            )
             return AttemptResult(claim.application_id, AttemptStatus.DEAD, http_status=status)
         if verdict is Verdict.AUTH:
             log.error("delivery refused: %s", AUTH_PROBLEM)
-            self._outbox.note_problem(AUTH_PROBLEM)
+            self._record(self._outbox.note_problem, AUTH_PROBLEM)
             if self._on_auth_problem is not None:
                 self._on_auth_problem()
         retry_at = self._clock() + self._policy.delay(claim.attempt, retry_after, self._rng)
-        self._outbox.mark_retry(
-            claim.application_id, next_attempt_at=retry_at, status=status, error=error_category(status)
+        self._record(
+            self._outbox.mark_retry,
+            claim.application_id,
+            next_attempt_at=retry_at,
+            status=status,
+            error=error_category(status),
         )
         if status is None or status >= 500 or status in (408, 429) or verdict is Verdict.AUTH:
             # The service is out, overloaded or refusing us: pause the whole backlog.
