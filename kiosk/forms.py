@@ -32,6 +32,11 @@ class FieldSpec:
         return f"field.{self.key}.label"
 
     @property
+    def name_key(self) -> str:
+        """The short name shown on the review screen and receipts."""
+        return f"field.{self.key}.name"
+
+    @property
     def hint_key(self) -> str:
         return f"field.{self.key}.hint"
 

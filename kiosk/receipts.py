@@ -38,6 +38,7 @@ def receipt_for(state: FlowState, item: ServiceItem | None, context: ReceiptCont
     rows: list[tuple[str, str]] = []
     lines: list[str] = []
     qr: str | None = None
+    footer: tuple[str, ...]
     if item is not None:
         rows.append((s.text("receipt.item"), item.name(lang)))
     if state.identity is not None:
@@ -73,7 +74,7 @@ def receipt_for(state: FlowState, item: ServiceItem | None, context: ReceiptCont
         for key, value in state.answers:
             spec = FIELDS.get(key)
             if spec is not None and spec.kind != "choice":
-                rows.append((s.text(spec.label_key), display_value(spec, value)))
+                rows.append((s.text(spec.name_key), display_value(spec, value)))
         rows.append((s.text("receipt.reference"), o.application_id))
         lines = [r.text(lang) for r in o.reasons]
         qr = tracking_code(o.application_id)

@@ -121,7 +121,7 @@ class Session:
     def set_language(self, language: str) -> None:
         if language not in LANGUAGES:
             raise ValueError(f"unsupported language: {language!r}")
-        self.language = language  # type: ignore[assignment]  # checked against LANGUAGES above
+        self.language = language
         self.touch()
         self._changed()
 

@@ -237,7 +237,7 @@ def _review(
     for key, value in state.answers:
         spec = FIELDS[key]
         shown = s.text(spec.choice_key(value)) if spec.kind == "choice" else display_value(spec, value)
-        rows.append({"label": s.text(spec.label_key), "value": shown})
+        rows.append({"label": s.text(spec.name_key), "value": shown})
     view["rows"] = rows
     view["actions"] = [_button(s, "confirm", "action.confirm", primary=True)]
     if not online:

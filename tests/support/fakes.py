@@ -15,13 +15,13 @@ from kiosk.receipts import ReceiptContext
 # Fictional people; the ID numbers pass the GB 11643 check.
 ZHANG = Identity(
     name="张三丰",
-    id_number="41170219500101001X",
+    id_number="411702195001010018",
     source="card",
     sex="男",
     birth_date=date(1950, 1, 1),
     address="河南省驻马店市驿城区示例路1号",
 )
-LI_CODE = Identity(name="李小梅", id_number="411702199001011229", source="code", phone="13800000000")
+LI_CODE = Identity(name="李小梅", id_number="41170219900101122X", source="code", phone="13800000000")
 
 
 @dataclass
@@ -29,7 +29,7 @@ class FakeCard:
     """Shaped like ``devices.idcard.card.IdCard`` for ``Identity.from_card``."""
 
     name: str = "张三丰"
-    id_number: str = "41170219500101001X"
+    id_number: str = "411702195001010018"
     sex: str = "男"
     birth_date: date = date(1950, 1, 1)
     address: str = "河南省驻马店市驿城区示例路1号"

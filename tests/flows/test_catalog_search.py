@@ -1,0 +1,139 @@
+"""Catalogue data, pinyin search, strings, forms and receipts."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.catalog import Catalog, CatalogError, ServiceItem, builtin_catalog, merge_items
+from kiosk.forms import FIELDS, display_value, field_spec, keypad_accepts, validate
+from kiosk.i18n import Strings
+from kiosk.search import SearchIndex
+
+
+def codes(items) -> list[str]:
+    return [i.code for i in items]
+
+
+@pytest.fixture(scope="module")
+def index() -> SearchIndex:
+    return SearchIndex(builtin_catalog().items)
+
+
+@pytest.mark.parametrize("query", ["公积金", "gongjijin", "gong ji jin", "gjj", "GJJ", "Gong'Ji'Jin"])
+def test_search_finds_provident_fund_items_in_every_form(index, query) -> None:
+    found = codes(index.search(query))
+    assert {"HF-BALANCE", "HF-WITHDRAW-RETIRE", "HF-WITHDRAW-XPROV"} <= set(found)
+    assert "HALL-APPOINTMENT" not in found
+
+
+def test_search_ranks_name_prefix_first_and_handles_nonsense(index) -> None:
+    assert codes(index.search("公积金"))[0] == "HF-BALANCE"
+    assert index.search("") == []
+    assert index.search("   ") == []
+    assert index.search("zzzzqqq") == []
+    assert codes(index.search("预约")) == ["HALL-APPOINTMENT"]
+    assert "CN-HOIST-DEREG" in codes(index.search("qzsb"))  # 起重设备
+    assert "HF-BALANCE" in codes(index.search("balance"))
+
+
+def test_search_over_a_city_sized_catalogue() -> None:
+    extra = [
+        ServiceItem(f"X{n:04d}", f"测试事项{n}号", f"Test item {n}", "housing_fund") for n in range(1300)
+    ]
+    index = SearchIndex(merge_items(builtin_catalog(), extra).items)
+    assert len(index) == 1307
+    assert len(index.search("cssx", limit=20)) == 20
+    assert codes(index.search("gjj"))[:1] == ["HF-BALANCE"]
+
+
+def test_catalog_from_dict_names_the_problem() -> None:
+    with pytest.raises(CatalogError, match="'code' missing"):
+        Catalog.from_dict({"items": [{"name_zh": "x"}]})
+    with pytest.raises(CatalogError, match="kind"):
+        Catalog.from_dict(
+            {"items": [{"code": "A", "name_zh": "x", "name_en": "x", "department": "d", "kind": "teleport"}]}
+        )
+    with pytest.raises(CatalogError, match="duplicate"):
+        Catalog.from_dict(
+            {
+                "items": [
+                    {"code": "A", "name_zh": "x", "name_en": "x", "department": "d"},
+                    {"code": "A", "name_zh": "y", "name_en": "y", "department": "d"},
+                ]
+            }
+        )
+    with pytest.raises(CatalogError, match="unknown department"):
+        Catalog.from_dict(
+            {
+                "departments": [{"code": "d", "name_zh": "d", "name_en": "d"}],
+                "items": [{"code": "A", "name_zh": "x", "name_en": "x", "department": "zz"}],
+            }
+        )
+    with pytest.raises(CatalogError):
+        Catalog.from_dict({"items": "nope"})
+
+
+def test_every_catalogue_field_and_string_exists_in_both_languages() -> None:
+    zh, en = Strings("zh_CN"), Strings("en")
+    assert zh.keys() == en.keys()
+    catalog = builtin_catalog()
+    for item in catalog.items:
+        for key in item.fields:
+            spec = field_spec(key)
+            assert zh.has(spec.label_key) and zh.has(spec.hint_key)
+            for choice in spec.choices:
+                assert zh.has(spec.choice_key(choice))
+        for city in item.partner_cities:
+            assert zh.has(f"city.{city}")
+        assert zh.has(f"action.begin.{item.kind}")
+
+
+def test_placeholders_match_between_languages() -> None:
+    import re
+
+    zh, en = Strings("zh_CN"), Strings("en")
+    for key in zh:
+        assert set(
+            re.findall(r"{(\w+)}", zh.text(key) if "{" not in zh.all()[key] else zh.all()[key])
+        ) == set(re.findall(r"{(\w+)}", en.all()[key])), key
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "error"),
+    [
+        ("phone", "13800000000", None),
+        ("phone", "1380000000", "error.field.phone"),
+        ("phone", "", "error.field.required"),
+        ("bank_account", "6222020200112233445", None),
+        ("bank_account", "62220", "error.field.length"),
+        ("bank_account", "62220２0200112233445", "error.field.digits"),
+        ("amount", "1200.50", None),
+        ("amount", "1200.505", "error.field.amount"),
+        ("amount", "0", "error.field.amount"),
+        ("amount", "abc", "error.field.amount"),
+        ("agent_id_number", "411702195001010018", None),
+        ("agent_id_number", "411702195001010013", "error.field.id_number"),
+        ("dereg_reason", "sold", None),
+        ("dereg_reason", "stolen", "error.field.choice"),
+    ],
+)
+def test_field_validation(key, value, error) -> None:
+    assert validate(FIELDS[key], value) == error
+
+
+def test_keypad_keeps_input_well_formed() -> None:
+    amount, idn, phone = FIELDS["amount"], FIELDS["agent_id_number"], FIELDS["phone"]
+    assert not keypad_accepts(amount, "", ".")
+    assert keypad_accepts(amount, "12", ".")
+    assert not keypad_accepts(amount, "12.", ".")
+    assert not keypad_accepts(amount, "12.34", "5")
+    assert not keypad_accepts(idn, "4117", "X")
+    assert keypad_accepts(idn, "41170219500101001", "X")
+    assert not keypad_accepts(phone, "13800000000", "1")
+    assert not keypad_accepts(phone, "", "a")
+
+
+def test_display_values_hide_the_middle() -> None:
+    assert display_value(FIELDS["bank_account"], "6222020200112233445") == "6222 **** 3445"
+    assert display_value(FIELDS["phone"], "13800000000") == "138****0000"
+    assert display_value(FIELDS["agent_id_number"], "411702195001010018") == "411702********0018"
