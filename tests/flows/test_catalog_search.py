@@ -91,11 +91,9 @@ def test_every_catalogue_field_and_string_exists_in_both_languages() -> None:
 def test_placeholders_match_between_languages() -> None:
     import re
 
-    zh, en = Strings("zh_CN"), Strings("en")
-    for key in zh:
-        assert set(
-            re.findall(r"{(\w+)}", zh.text(key) if "{" not in zh.all()[key] else zh.all()[key])
-        ) == set(re.findall(r"{(\w+)}", en.all()[key])), key
+    zh, en = Strings("zh_CN").all(), Strings("en").all()
+    for key, template in zh.items():
+        assert set(re.findall(r"{(\w+)}", template)) == set(re.findall(r"{(\w+)}", en[key])), key
 
 
 @pytest.mark.parametrize(
