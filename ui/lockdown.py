@@ -18,7 +18,7 @@ import logging
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent, QWindow
-from PySide6.QtQuick import QQuickItem
+from PySide6.QtQuick import QQuickItem, QQuickWindow
 from PySide6.QtWidgets import QWidget
 
 log = logging.getLogger(__name__)
@@ -134,12 +134,20 @@ class Lockdown(QObject):
         return True
 
     def _inside_window(self, watched: QObject) -> bool:
-        if watched is self._window:
+        window = self._window
+        if watched is window:
             return True
-        if isinstance(watched, QQuickItem):
-            return watched.window() is self._window
-        if isinstance(watched, QWidget):
-            return watched.window() is self._window
+        if isinstance(window, QWidget):
+            return isinstance(watched, QWidget) and window.isAncestorOf(watched)
+        if isinstance(watched, QQuickItem) and isinstance(window, QQuickWindow):
+            # Walk up to the window's content item. (QQuickItem.window() is avoided: in PySide6 the
+            # wrapper it returns can take the window down with it when collected.)
+            root = window.contentItem()
+            item: QQuickItem | None = watched
+            while item is not None:
+                if item is root:
+                    return True
+                item = item.parentItem()
         return False
 
     def _states(self) -> Qt.WindowState:
