@@ -18,12 +18,16 @@ from typing import Any, Final
 
 from devices.base import DeviceError
 from devices.idcard import cli as idcard_cli
+from devices.printer import cli as printer_cli
 from devices.registry import KIND_DRIVERS, open_device
+from devices.scanner import cli as scanner_cli
 
 __all__ = ["main"]
 
 KIND_COMMANDS: Final[tuple[ModuleType, ...]] = (
     idcard_cli,
+    scanner_cli,
+    printer_cli,
 )  # fmt: skip
 
 DEFAULT_CONFIG: Final = Path("/etc/civic-kiosk/kiosk.toml")

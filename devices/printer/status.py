@@ -79,7 +79,11 @@ def read_status(query: Query) -> PrinterStatus:
     Paper end also shows in DLE EOT 2 (bit 5), which a printer reports even when DLE EOT 4 is
     not answered, so it fills in "out" when the paper sensor said nothing.
     """
-    online = parse_printer(query(commands.STATUS_PRINTER))
+    first = query(commands.STATUS_PRINTER)
+    if first is None:
+        # A printer that ignores DLE EOT 1 ignores the others too: do not wait three timeouts.
+        return PrinterStatus()
+    online = parse_printer(first)
     cover, error, stopped_at_paper_end = parse_offline_cause(query(commands.STATUS_OFFLINE_CAUSE))
     paper = parse_paper(query(commands.STATUS_PAPER))
     if paper == UNKNOWN and stopped_at_paper_end:

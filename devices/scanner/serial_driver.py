@@ -1,0 +1,179 @@
+"""Serial (RS-232 or USB-CDC) QR scanners.
+
+Contract: while enabled, each ``poll`` reads the line for up to ``read_window_s`` (longer only while
+a code is still arriving, at most ``max_poll_s``), frames what arrived (suffix plus quiet, or idle
+gap: see ``framing``) or, for Zebra SSI scanners, parses decode packets and ACKs them; each payload
+is checked and delivered once. Enabling flushes what the scanner sent while nobody wanted a code
+and sends the profile's trigger-on bytes; disabling sends trigger-off.
+
+Why ``poll`` keeps reading while a frame is pending: a frame ends on silence after its last byte,
+so the bytes have to be timestamped when they arrive, not after the owner's sleep between polls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+import serial
+
+from devices.base import DeviceError, DeviceInfo, DeviceNotFoundError, DeviceTimeoutError
+from devices.scanner import ssi
+from devices.scanner.common import ScannerDevice
+from devices.scanner.framing import DEFAULT_IDLE_GAP_S, DEFAULT_SUFFIX_GAP_S, SerialFramer
+from devices.scanner.payload import MAX_PAYLOAD_BYTES
+from devices.scanner.profiles import TriggerProfile
+
+READ_WINDOW_S: Final = 0.05
+MAX_POLL_S: Final = 1.0
+WRITE_TIMEOUT_S: Final = 1.0
+
+SerialFactory = Callable[..., Any]
+
+
+class SerialScanner(ScannerDevice):
+    """A QR scanner on ``port``; ``profile`` chooses trigger commands and packet format."""
+
+    poll_interval_s = 0.02
+
+    def __init__(
+        self,
+        port: str,
+        *,
+        profile: TriggerProfile,
+        baud: int = 9600,
+        suffix: bytes = b"\r",
+        suffix_gap_s: float = DEFAULT_SUFFIX_GAP_S,
+        idle_gap_s: float = DEFAULT_IDLE_GAP_S,
+        serial_factory: SerialFactory = serial.Serial,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.port = port
+        self.profile = profile
+        self.baud = baud
+        self._framer = SerialFramer(
+            suffix=suffix,
+            suffix_gap_s=suffix_gap_s,
+            idle_gap_s=idle_gap_s,
+            max_frame_bytes=MAX_PAYLOAD_BYTES + len(suffix) + 1,
+        )
+        self._ssi = ssi.SsiParser()
+        self._assembler = ssi.SsiDecodeAssembler(max_bytes=MAX_PAYLOAD_BYTES)
+        self._serial_factory = serial_factory
+        self._serial: Any = None
+        self._deferred: DeviceError | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        try:
+            self._serial = self._serial_factory(
+                self.port, self.baud, timeout=READ_WINDOW_S, write_timeout=WRITE_TIMEOUT_S
+            )
+        except (serial.SerialException, OSError, ValueError):
+            raise DeviceNotFoundError(f"no scanner at {self.port}") from None
+        self._deferred = None
+        self._set_status(scanner="off", profile=self.profile.name)
+        # Some scanners power up with the trigger on; make "disabled" mean it.
+        self._send(self.profile.trigger_off)
+
+    def _close(self) -> None:
+        port, self._serial = self._serial, None
+        if port is not None:
+            # Closing a port whose device vanished may fail; there is nothing left to release.
+            with contextlib.suppress(Exception):
+                port.close()
+
+    def info(self) -> DeviceInfo:
+        return DeviceInfo(
+            model=f"serial QR scanner ({self.profile.name})",
+            extra={"port": self.port, "baud": str(self.baud), "profile": self.profile.name},
+        )
+
+    def _on_enable(self) -> None:
+        try:
+            self._serial.reset_input_buffer()
+        except (serial.SerialException, OSError):
+            self._deferred = DeviceNotFoundError(f"the scanner at {self.port} went away")
+        self._framer.reset()
+        self._ssi.reset()
+        self._send(self.profile.trigger_on)
+        super()._on_enable()
+
+    def _on_disable(self) -> None:
+        self._send(self.profile.trigger_off)
+        self._framer.reset()
+        super()._on_disable()
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        self._assert_io_thread()
+        if self._deferred is not None:
+            error, self._deferred = self._deferred, None
+            self._fail(error)
+            raise error
+        started = time.monotonic()
+        while self.enabled:
+            data = self._read()
+            now = time.monotonic()
+            if self.profile.packeting == "ssi":
+                self._handle_ssi(data)
+            else:
+                for frame in self._framer.feed(data, now) + self._framer.poll(now):
+                    if frame.oversize:
+                        self._reject("too_large")
+                    else:
+                        self._deliver_payload(frame.data)
+            pending = self._framer.deadline() is not None
+            if not pending and not data:
+                return
+            if now - started > MAX_POLL_S:
+                return
+
+    def _read(self) -> bytes:
+        port = self._serial
+        try:
+            waiting = port.in_waiting
+            deadline = self._framer.deadline()
+            if deadline is not None:
+                port.timeout = max(0.001, min(READ_WINDOW_S, deadline - time.monotonic()))
+            else:
+                port.timeout = READ_WINDOW_S
+            data: bytes = port.read(max(1, waiting))
+        except (serial.SerialException, OSError):
+            error = DeviceNotFoundError(f"the scanner at {self.port} went away")
+            self._fail(error)
+            raise error from None
+        return data
+
+    def _handle_ssi(self, data: bytes) -> None:
+        if not data:
+            return
+        for item in self._ssi.feed(data):
+            if isinstance(item, ssi.SsiChecksumError):
+                self._send(ssi.NAK_RESEND_PACKET)
+                continue
+            if item.opcode != ssi.OP_DECODE_DATA:
+                continue  # ACK/NAK/events from the scanner for our own commands
+            self._send(ssi.ACK)
+            try:
+                payload = self._assembler.add(item)
+            except ValueError:
+                self._reject("too_large")
+                continue
+            if payload is not None:
+                self._deliver_payload(payload)
+
+    def _send(self, data: bytes) -> None:
+        if not data or self._serial is None:
+            return
+        try:
+            self._serial.write(data)
+        except serial.SerialTimeoutException:
+            self._deferred = DeviceTimeoutError(f"the scanner at {self.port} does not accept commands")
+        except (serial.SerialException, OSError):
+            self._deferred = DeviceNotFoundError(f"the scanner at {self.port} went away")
