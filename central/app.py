@@ -1,0 +1,148 @@
+"""The FastAPI application: routes, authentication dependencies and problem+json errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from central.applications import ApplicationService
+from central.appointments import AppointmentService
+from central.auth import AdminAuthenticator, KioskAuthenticator
+from central.catalog import CatalogStore
+from central.db import Database
+from central.fleet import FleetService
+from central.notifier import Notifier, RecordingNotifier
+from central.openapi_doc import install_openapi
+from central.problems import PROBLEM_MEDIA_TYPE, ProblemError
+from central.queries import QueryService
+from central.routes_applications import applications_router
+from central.routes_catalog import catalog_router
+from central.routes_kiosks import kiosks_router
+from central.routes_services import services_router
+
+log = logging.getLogger("central")
+
+KioskDependency = Callable[[Request], Awaitable[str]]
+AdminDependency = Callable[[Request], Awaitable[str]]
+
+
+@dataclass
+class Services:
+    """Everything the routes use, created once per app."""
+
+    db: Database
+    catalog: CatalogStore
+    applications: ApplicationService
+    appointments: AppointmentService
+    queries: QueryService
+    fleet: FleetService
+    kiosk_auth: KioskAuthenticator
+    admin_auth: AdminAuthenticator
+    clock: Callable[[], float]
+
+
+def _problem_response(error: ProblemError) -> JSONResponse:
+    return JSONResponse(
+        error.document(), status_code=error.status, headers=error.headers(), media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+def create_app(
+    db: Database,
+    *,
+    notifier: Notifier | None = None,
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
+    """Build the service on an already migrated database."""
+    catalog = CatalogStore(db)
+    services = Services(
+        db=db,
+        catalog=catalog,
+        applications=ApplicationService(db, catalog, notifier or RecordingNotifier(), clock=clock),
+        appointments=AppointmentService(db, catalog, clock),
+        queries=QueryService(db, clock),
+        fleet=FleetService(db, clock),
+        kiosk_auth=KioskAuthenticator(db, clock),
+        admin_auth=AdminAuthenticator(db),
+        clock=clock,
+    )
+
+    async def kiosk_id(request: Request) -> str:
+        """The authenticated kiosk (a signed request), or a 401 problem."""
+        body = await request.body()
+        path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        if query:
+            path = f"{path}?{query}"
+        return await run_in_threadpool(
+            services.kiosk_auth.authenticate, request.method, path, request.headers, body
+        )
+
+    async def admin(authorization: Annotated[str | None, Header()] = None) -> str:
+        """The authenticated administrator, or a 401 problem."""
+        return await run_in_threadpool(services.admin_auth.authenticate, authorization)
+
+    app = FastAPI(
+        title="Civic kiosk central approval service",
+        version="1.0.0",
+        description=(
+            "Instant approval (秒批), service catalogue, queries, appointments and kiosk fleet endpoints. "
+            "Kiosk requests are signed with HMAC-SHA256 (see docs/api.md); "
+            "errors are application/problem+json."
+        ),
+    )
+    app.state.services = services
+    kiosk = Depends(kiosk_id)
+    admin_dep = Depends(admin)
+    app.include_router(applications_router(services, kiosk))
+    app.include_router(catalog_router(services, kiosk))
+    app.include_router(services_router(services, kiosk))
+    app.include_router(kiosks_router(services, kiosk, admin_dep))
+
+    @app.exception_handler(ProblemError)
+    async def _problem(_request: Request, error: ProblemError) -> Response:
+        return _problem_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> Response:
+        errors: list[dict[str, Any]] = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "problem_en": str(e.get("msg", ""))}
+            for e in error.errors()
+        ]
+        return _problem_response(
+            ProblemError(
+                422,
+                "invalid-request",
+                "Invalid request",
+                "The request does not match the schema.",
+                extra={"errors": errors},
+            )
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> Response:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
+        return _problem_response(ProblemError(error.status_code, slug, title, str(error.detail)))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, error: Exception) -> Response:
+        # Log the exception type only: messages may carry request data.
+        log.error("unexpected error: %s", type(error).__name__, exc_info=error)
+        return _problem_response(
+            ProblemError(
+                500, "internal-error", "Internal error", "The service failed; the request can be retried."
+            )
+        )
+
+    install_openapi(app)
+    return app

@@ -1,0 +1,482 @@
+"""Applications: validation, the permanent idempotency key, decisions and human review.
+
+Idempotency (kiosk id + Idempotency-Key, a UNIQUE constraint that never expires):
+
+- no key: 400;
+- first request: a row is claimed ("processing", committed), the decision is made, the row is
+  finalised with the response in a second transaction together with the notification;
+- a repeat with the same payload fingerprint: the stored response is replayed, byte for byte the
+  same body and status, with ``Idempotent-Replayed: true``; a repeat that arrives while the first is
+  still processing waits a few seconds for it, then gets 409 with Retry-After;
+- a repeat with a different payload: 422;
+- a claim left "processing" by a crashed node is taken over after ``stale_claim_s``.
+
+Rejected input is never stored, so a corrected resubmission under the same key is decided normally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from central.catalog import CatalogSnapshot, CatalogStore
+from central.db import ApplicationRow, Database, NotificationRow, RegistryRecordRow, RuleSetRow
+from central.forms import check_form
+from central.idnumber import is_valid_id_number, mask_phone
+from central.notifier import Notifier, dispatch_pending
+from central.problems import ProblemError, not_found
+from central.rules import evaluate
+from central.schemas import ApplicationIn, DecisionOut
+
+CHINA = timezone(timedelta(hours=8))  # no daylight saving time in China
+KEY_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+PARTNER_PREFIX = {"yueyang": "YY", "changzhi": "CZ", "xiantao": "XT", "qianjiang": "QJ"}
+
+
+def fingerprint_of(application: ApplicationIn) -> str:
+    """SHA-256 of the canonical JSON of the application (key order and spacing do not matter)."""
+    canonical = json.dumps(application.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def tracking_code(application_id: str) -> str:
+    """What the receipt's QR code carries."""
+    return f"cityapp:track:v1:{application_id}"
+
+
+class ApplicationService:
+    """Submits, decides and reports applications."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalog: CatalogStore,
+        notifier: Notifier,
+        *,
+        clock: Callable[[], float] = time.time,
+        wait_for_first_s: float = 5.0,
+        stale_claim_s: float = 30.0,
+    ) -> None:
+        self._db = db
+        self._catalog = catalog
+        self._notifier = notifier
+        self._clock = clock
+        self._wait_for_first_s = wait_for_first_s
+        self._stale_claim_s = stale_claim_s
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    # -- submission -------------------------------------------------------------------------
+
+    def submit(
+        self, kiosk_id: str, key: str | None, application: ApplicationIn
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """(status, body, headers) for a submission."""
+        if not key:
+            raise ProblemError(
+                400,
+                "idempotency-key-missing",
+                "Idempotency-Key required",
+                "Send the application id as the Idempotency-Key header.",
+            )
+        if not KEY_PATTERN.match(key):
+            raise ProblemError(
+                400,
+                "idempotency-key-invalid",
+                "Idempotency-Key malformed",
+                "The Idempotency-Key must be the application id, a UUID.",
+            )
+        key = key.lower()
+        fingerprint = fingerprint_of(application)
+        existing = self._find(kiosk_id, key)
+        if existing is not None:
+            return self._answer_repeat(existing, fingerprint, application)
+        snapshot = self._catalog.current()
+        item, normalised_form, partner_city = self._validate(snapshot, application)
+        claim = uuid.uuid4().hex
+        now = self._now()
+        try:
+            with self._db.write() as session:
+                row = ApplicationRow(
+                    kiosk_id=kiosk_id,
+                    application_id=key,
+                    fingerprint=fingerprint,
+                    state="processing",
+                    claim_token=claim,
+                    claimed_at=now,
+                    item_code=item["code"],
+                    request=application.model_dump(mode="json"),
+                    created_at=now,
+                )
+                session.add(row)
+                session.flush()
+                row_id = row.id
+        except IntegrityError:
+            existing = self._find(kiosk_id, key)
+            if existing is None:  # pragma: no cover - the conflicting row cannot vanish
+                raise
+            return self._answer_repeat(existing, fingerprint, application)
+        return self._decide_and_store(
+            row_id, claim, key, now, item, application, normalised_form, partner_city
+        )
+
+    def _find(self, kiosk_id: str, key: str) -> ApplicationRow | None:
+        with self._db.read() as session:
+            return session.execute(
+                select(ApplicationRow).where(
+                    ApplicationRow.kiosk_id == kiosk_id, ApplicationRow.application_id == key
+                )
+            ).scalar_one_or_none()
+
+    def _answer_repeat(
+        self, row: ApplicationRow, fingerprint: str, application: ApplicationIn
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if row.fingerprint != fingerprint:
+            raise ProblemError(
+                422,
+                "idempotency-key-reused",
+                "Idempotency-Key reused",
+                "This application id was already used for a different application.",
+            )
+        deadline = time.monotonic() + self._wait_for_first_s
+        while row.state != "done":
+            if (self._now() - _aware(row.claimed_at)).total_seconds() > self._stale_claim_s:
+                taken = self._take_over(row, application)
+                if taken is not None:
+                    return taken
+            if time.monotonic() >= deadline:
+                raise ProblemError(
+                    409,
+                    "application-in-progress",
+                    "Application still being processed",
+                    "The first request with this Idempotency-Key is still being decided; retry shortly.",
+                    retry_after=1,
+                )
+            time.sleep(0.02)
+            refreshed = self._find(row.kiosk_id, row.application_id)
+            assert refreshed is not None
+            row = refreshed
+        assert row.response is not None and row.response_status is not None
+        return row.response_status, row.response, {"Idempotent-Replayed": "true"}
+
+    def _take_over(
+        self, row: ApplicationRow, application: ApplicationIn
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """Decide an application whose first node died mid-way; None when another request got there first."""
+        claim = uuid.uuid4().hex
+        with self._db.write() as session:
+            result = session.execute(
+                update(ApplicationRow)
+                .where(
+                    ApplicationRow.id == row.id,
+                    ApplicationRow.claim_token == row.claim_token,
+                    ApplicationRow.state == "processing",
+                )
+                .values(claim_token=claim, claimed_at=self._now())
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+        snapshot = self._catalog.current()
+        item, normalised_form, partner_city = self._validate(snapshot, application)
+        return self._decide_and_store(
+            row.id,
+            claim,
+            row.application_id,
+            _aware(row.created_at),
+            item,
+            application,
+            normalised_form,
+            partner_city,
+        )
+
+    # -- validation -------------------------------------------------------------------------
+
+    def _validate(
+        self, snapshot: CatalogSnapshot, application: ApplicationIn
+    ) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+        item = snapshot.items.get(application.item_code)
+        if item is None:
+            raise ProblemError(
+                422, "unknown-item", "Unknown service item", "The catalogue has no item with this code."
+            )
+        if item["kind"] != "apply":
+            raise ProblemError(
+                422,
+                "not-an-application",
+                "Not an application item",
+                f"Items of kind '{item['kind']}' are not submitted as applications.",
+            )
+        if not is_valid_id_number(application.applicant.id_number):
+            raise ProblemError(
+                422,
+                "invalid-application",
+                "Invalid application",
+                "The applicant's ID number fails its check digit.",
+                extra={
+                    "errors": [
+                        {
+                            "field": "applicant.id_number",
+                            "problem_zh": "身份证号码校验失败。",
+                            "problem_en": "The ID number fails its check digit.",
+                        }
+                    ]
+                },
+            )
+        normalised, errors = check_form(item["form"], application.form)
+        if errors:
+            raise ProblemError(
+                422,
+                "invalid-application",
+                "Invalid application",
+                "Some form fields are missing or invalid.",
+                extra={"errors": errors},
+            )
+        partner_city = None
+        if application.partner_city:
+            partner_city = self._partner_city(snapshot, item, application.partner_city)
+        return item, normalised, partner_city
+
+    @staticmethod
+    def _partner_city(snapshot: CatalogSnapshot, item: dict[str, Any], given: str) -> str:
+        wanted = given.strip().lower()
+        code = next(
+            (
+                c
+                for c, city in snapshot.partner_cities.items()
+                if wanted in (c, city["name_zh"], city["name_en"].lower())
+            ),
+            None,
+        )
+        if code is None or code not in item.get("partner_cities", []):
+            raise ProblemError(
+                422,
+                "partner-city-not-allowed",
+                "Partner city not available",
+                "This item is not handled across provinces with that city.",
+                extra={"allowed": item.get("partner_cities", [])},
+            )
+        return code
+
+    # -- decision ---------------------------------------------------------------------------
+
+    def _decide_and_store(
+        self,
+        row_id: int,
+        claim: str,
+        application_id: str,
+        received_at: datetime,
+        item: dict[str, Any],
+        application: ApplicationIn,
+        form: dict[str, Any],
+        partner_city: str | None,
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        decided_at = self._now()
+        day = decided_at.astimezone(CHINA)
+        acceptance = f"SL{day:%Y%m%d}{row_id:08d}"
+        rule_set_version: str | None = None
+        conditions: list[dict[str, Any]] = []
+        certificate_ref = partner_reference = None
+        if partner_city is not None:
+            outcome = "forwarded"
+            partner_reference = f"{PARTNER_PREFIX.get(partner_city, 'XP')}-{day:%Y%m%d}-{row_id:06d}"
+            city = self._catalog.current().partner_cities[partner_city]
+            message_zh = f"已通过跨省通办转交{city['name_zh']}办理，对方受理编号 {partner_reference}。"
+            message_en = (
+                f"Forwarded to {city['name_en']} for cross-province handling; "
+                f"their reference is {partner_reference}."
+            )
+        elif item["instant"]:
+            outcome, rule_set_version, conditions = self._run_rules(item, application, form)
+            if outcome == "approved":
+                certificate_ref = f"{item['department']['code']}{day:%Y%m%d}{row_id:06d}"
+                message_zh = f"秒批通过，结果编号 {certificate_ref}，短信已发送。"
+                message_en = f"Approved instantly; result number {certificate_ref}. An SMS has been sent."
+            elif outcome == "rejected":
+                message_zh = "未通过自动审核，原因见下。如有异议，可申请人工复核。"
+                message_en = (
+                    "Not approved by the automatic check; see the reasons. You may ask for a human review."
+                )
+            else:
+                message_zh = "已转人工审核，结果将短信通知。"
+                message_en = "Sent to staff review; you will be notified by SMS."
+        else:
+            outcome = "manual_review"
+            days = int(item.get("time_limit_days") or 5)
+            message_zh = f"已受理，工作人员将在 {days} 个工作日内审核，结果短信通知。"
+            message_en = f"Accepted; staff will review it within {days} working days and notify you by SMS."
+        decision = DecisionOut(
+            application_id=application_id,
+            item_code=item["code"],
+            item_name_zh=item["name_zh"],
+            item_name_en=item["name_en"],
+            outcome=outcome,  # type: ignore[arg-type]
+            rule_set_version=rule_set_version,
+            conditions=conditions,  # type: ignore[arg-type]
+            acceptance_number=acceptance,
+            certificate_ref=certificate_ref,
+            partner_city=partner_city,
+            partner_reference=partner_reference,
+            received_at=received_at,
+            decided_at=decided_at,
+            message_zh=message_zh,
+            message_en=message_en,
+            tracking_code=tracking_code(application_id),
+        )
+        body = decision.model_dump(mode="json")
+        phone = application.applicant.phone or self._registered_phone(application.applicant.id_number)
+        notify: dict[int, str] = {}
+        with self._db.write() as session:
+            result = session.execute(
+                update(ApplicationRow)
+                .where(ApplicationRow.id == row_id, ApplicationRow.claim_token == claim)
+                .values(
+                    state="done", outcome=outcome, response=body, response_status=201, decided_at=decided_at
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                # Another node took the claim over and answers for it.
+                raise ProblemError(
+                    409,
+                    "application-in-progress",
+                    "Application still being processed",
+                    "Another request is deciding this application; retry shortly.",
+                    retry_after=1,
+                )
+            if phone:
+                note = NotificationRow(
+                    application_id=application_id,
+                    channel="sms",
+                    recipient=mask_phone(phone),
+                    message=(
+                        f"【驻马店市政务服务】您申请的“{item['name_zh']}”"
+                        f"（受理编号 {acceptance}）：{message_zh}"
+                    ),
+                    created_at=decided_at,
+                )
+                session.add(note)
+                session.flush()
+                notify[note.id] = phone
+        if notify:
+            dispatch_pending(self._db, self._notifier, notify)
+        return 201, body, {}
+
+    def _run_rules(
+        self, item: dict[str, Any], application: ApplicationIn, form: dict[str, Any]
+    ) -> tuple[str, str | None, list[dict[str, Any]]]:
+        with self._db.read() as session:
+            rule_set = session.execute(
+                select(RuleSetRow.definition).where(
+                    RuleSetRow.item_code == item["code"], RuleSetRow.active.is_(True)
+                )
+            ).scalar_one_or_none()
+
+            def read_registry(registry: str, key: str) -> dict[str, Any] | None:
+                record = session.get(RegistryRecordRow, (registry, key))
+                return dict(record.data) if record is not None else None
+
+            if rule_set is None:
+                return "manual_review", None, []
+            identity = application.applicant.model_dump()
+            decision = evaluate(rule_set, identity, form, read_registry, self._now().astimezone(CHINA).date())
+        return decision.outcome, decision.rule_set_version, [c.document() for c in decision.conditions]
+
+    def _registered_phone(self, id_number: str) -> str | None:
+        with self._db.read() as session:
+            record = session.get(RegistryRecordRow, ("people", id_number))
+            phone = record.data.get("phone") if record is not None else None
+        return phone if isinstance(phone, str) else None
+
+    # -- status and review ------------------------------------------------------------------
+
+    def _row_for_reading(self, kiosk_id: str, application_id: str) -> ApplicationRow:
+        if not KEY_PATTERN.match(application_id):
+            raise not_found("application")
+        application_id = application_id.lower()
+        own = self._find(kiosk_id, application_id)
+        if own is not None:
+            return own
+        # A receipt's tracking code may be scanned at any kiosk.
+        with self._db.read() as session:
+            row = (
+                session.execute(
+                    select(ApplicationRow)
+                    .where(ApplicationRow.application_id == application_id)
+                    .order_by(ApplicationRow.id)
+                )
+                .scalars()
+                .first()
+            )
+        if row is None:
+            raise not_found("application")
+        return row
+
+    def status(self, kiosk_id: str, application_id: str) -> dict[str, Any]:
+        """The application's current state: its decision plus any review requested since."""
+        row = self._row_for_reading(kiosk_id, application_id)
+        return self._current_view(row)
+
+    def _current_view(self, row: ApplicationRow) -> dict[str, Any]:
+        if row.state != "done" or row.response is None:
+            item = self._catalog.current().items.get(row.item_code, {})
+            return DecisionOut(
+                application_id=row.application_id,
+                item_code=row.item_code,
+                item_name_zh=item.get("name_zh", ""),
+                item_name_en=item.get("name_en", ""),
+                outcome="processing",
+                rule_set_version=None,
+                conditions=[],
+                acceptance_number=None,
+                certificate_ref=None,
+                partner_city=None,
+                partner_reference=None,
+                received_at=_aware(row.created_at),
+                decided_at=None,
+                message_zh="正在处理。",
+                message_en="Being processed.",
+                tracking_code=tracking_code(row.application_id),
+            ).model_dump(mode="json")
+        view = dict(row.response)
+        if row.review_requested_at is not None:
+            view["review"] = {
+                "status": "requested",
+                "requested_at": _aware(row.review_requested_at).isoformat().replace("+00:00", "Z"),
+                "reason": row.review_reason or "",
+            }
+        return view
+
+    def request_review(self, kiosk_id: str, application_id: str, reason: str) -> tuple[int, dict[str, Any]]:
+        """Record the applicant's request for a person to review a rejection (idempotent)."""
+        row = self._row_for_reading(kiosk_id, application_id)
+        if row.state != "done" or row.outcome != "rejected":
+            raise ProblemError(
+                409,
+                "not-reviewable",
+                "Review not available",
+                "Only an automatically rejected application can be sent to human review.",
+            )
+        if row.review_requested_at is not None:
+            return 200, self._current_view(row)
+        with self._db.write() as session:
+            session.execute(
+                update(ApplicationRow)
+                .where(ApplicationRow.id == row.id, ApplicationRow.review_requested_at.is_(None))
+                .values(review_requested_at=self._now(), review_reason=reason.strip())
+            )
+        refreshed = self._row_for_reading(kiosk_id, application_id)
+        return 202, self._current_view(refreshed)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored as UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

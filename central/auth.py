@@ -1,0 +1,111 @@
+"""Kiosk authentication (HMAC request signatures) and administrator bearer tokens.
+
+Checks, in order: the four headers are present and well formed; the timestamp lies within
+±300 s of the server clock; the kiosk is known and not revoked; the signature matches; the nonce
+has not been seen before. Only a request that passes every check records its nonce, so a refused
+request stores nothing. Every failure is a 401 problem whose detail names the failed check (the
+answer for a stale timestamp includes the server time so a kiosk can report its clock offset).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import random
+import time
+from collections.abc import Callable, Mapping
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from central import signing
+from central.db import AdminTokenRow, Database, KioskRow, UsedNonceRow
+from central.problems import unauthorized
+
+# Nonces older than the accepted window can never be replayed successfully (their timestamp is
+# stale), so they may be forgotten.
+NONCE_RETENTION_S = 2 * signing.ALLOWED_SKEW_S + 60
+
+
+class KioskAuthenticator:
+    """Verifies signed kiosk requests against the kiosks table."""
+
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
+        self._clock = clock
+        self._random = random.Random()
+
+    def authenticate(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> str:
+        """The kiosk id of a correctly signed, fresh, first-seen request; raises a 401 problem otherwise."""
+        kiosk_id = headers.get(signing.HEADER_KIOSK_ID)
+        timestamp = headers.get(signing.HEADER_TIMESTAMP)
+        nonce = headers.get(signing.HEADER_NONCE)
+        signature = headers.get(signing.HEADER_SIGNATURE)
+        if not (kiosk_id and timestamp and nonce and signature):
+            raise unauthorized(
+                "The request is not signed: X-Kiosk-Id, X-Kiosk-Timestamp, X-Kiosk-Nonce and "
+                "X-Kiosk-Signature are required."
+            )
+        if not signing.KIOSK_ID_PATTERN.match(kiosk_id):
+            raise unauthorized("X-Kiosk-Id is malformed.")
+        if not signing.TIMESTAMP_PATTERN.match(timestamp):
+            raise unauthorized("X-Kiosk-Timestamp must be Unix time in whole seconds.")
+        if not signing.NONCE_PATTERN.match(nonce):
+            raise unauthorized("X-Kiosk-Nonce must be 16-64 characters of A-Z, a-z, 0-9, '_' or '-'.")
+        if not signing.SIGNATURE_PATTERN.match(signature):
+            raise unauthorized("X-Kiosk-Signature must be 64 lowercase hex digits.")
+        now = self._clock()
+        if abs(now - int(timestamp)) > signing.ALLOWED_SKEW_S:
+            error = unauthorized(
+                f"The request timestamp is {int(timestamp) - int(now)} s away from the server clock "
+                f"(allowed ±{signing.ALLOWED_SKEW_S} s); check the kiosk's clock."
+            )
+            error.extra["server_time"] = int(now)
+            raise error
+        with self._db.read() as session:
+            kiosk = session.get(KioskRow, kiosk_id)
+            secret = kiosk.secret if kiosk is not None and not kiosk.revoked else None
+        if secret is None:
+            raise unauthorized("Unknown or revoked kiosk.")
+        if not signing.signature_matches(
+            secret.encode("ascii"), signature, method, path, kiosk_id, timestamp, nonce, body
+        ):
+            raise unauthorized("The signature does not match the request.")
+        self._record_nonce(kiosk_id, nonce, int(now))
+        return kiosk_id
+
+    def _record_nonce(self, kiosk_id: str, nonce: str, now: int) -> None:
+        try:
+            with self._db.write() as session:
+                session.add(UsedNonceRow(kiosk_id=kiosk_id, nonce=nonce, seen_at=now))
+                # Forget expired nonces now and then rather than on every request.
+                if self._random.random() < 0.02:
+                    session.execute(
+                        delete(UsedNonceRow).where(UsedNonceRow.seen_at < now - NONCE_RETENTION_S)
+                    )
+        except IntegrityError:
+            raise unauthorized("The nonce was already used: a replayed request is refused.") from None
+
+
+def hash_admin_token(token: str) -> str:
+    """How administrator tokens are stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class AdminAuthenticator:
+    """Verifies ``Authorization: Bearer <token>`` against the stored token hashes."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def authenticate(self, authorization: str | None) -> str:
+        """The token's label; raises a 401 problem for a missing or unknown token."""
+        if not authorization or not authorization.startswith("Bearer "):
+            raise unauthorized("Administrator endpoints need 'Authorization: Bearer <token>'.")
+        digest = hash_admin_token(authorization[len("Bearer ") :].strip())
+        with self._db.read() as session:
+            rows = session.execute(select(AdminTokenRow.token_sha256, AdminTokenRow.label)).all()
+        for stored, label in rows:
+            if hmac.compare_digest(stored, digest):
+                return label
+        raise unauthorized("Unknown administrator token.")

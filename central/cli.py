@@ -1,0 +1,148 @@
+"""``kiosk-central``: run the service, load demo data, provision kiosks and administrators.
+
+    kiosk-central serve --db URL --host 127.0.0.1 --port 8700
+    kiosk-central migrate --db URL
+    kiosk-central seed-demo --db URL
+    kiosk-central provision-kiosk KIOSK_ID [--label TEXT] [--credential-file PATH] --db URL
+    kiosk-central revoke-kiosk KIOSK_ID --db URL
+    kiosk-central create-admin-token [--label TEXT] --db URL
+    kiosk-central config-keys --db URL
+
+The database URL defaults to $KIOSK_CENTRAL_DB or ``sqlite:///kiosk-central.db``; PostgreSQL
+URLs look like ``postgresql+psycopg://user@host/dbname``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from central.db import Database
+
+DEFAULT_DB = "sqlite:///kiosk-central.db"
+
+
+def _database(url: str) -> Database:
+    db = Database(url)
+    db.migrate()
+    return db
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    # The credential file is readable by its owner only, created that way (no window with wider mode).
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(secret + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``kiosk-central`` console script."""
+    parser = argparse.ArgumentParser(
+        prog="kiosk-central", description="Central approval service for civic kiosks"
+    )
+    parser.add_argument("--db", default=os.environ.get("KIOSK_CENTRAL_DB", DEFAULT_DB), help="database URL")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--db", dest="db_sub", default=None, help="database URL")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8700)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--seed-demo", action="store_true", help="load the demo data before serving")
+    for name, help_text in (
+        ("migrate", "create or upgrade the schema"),
+        ("seed-demo", "load demo data"),
+        ("config-keys", "print the config signing public keys"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--db", dest="db_sub", default=None)
+    provision = commands.add_parser("provision-kiosk", help="create a kiosk and print its secret")
+    provision.add_argument("kiosk_id")
+    provision.add_argument("--label", default="")
+    provision.add_argument(
+        "--credential-file",
+        type=Path,
+        default=None,
+        help="write the secret to this file (mode 0600) instead of printing it",
+    )
+    provision.add_argument("--db", dest="db_sub", default=None)
+    revoke = commands.add_parser("revoke-kiosk", help="refuse a kiosk's requests from now on")
+    revoke.add_argument("kiosk_id")
+    revoke.add_argument("--db", dest="db_sub", default=None)
+    admin = commands.add_parser("create-admin-token", help="create an administrator token and print it")
+    admin.add_argument("--label", default="admin")
+    admin.add_argument("--db", dest="db_sub", default=None)
+    args = parser.parse_args(argv)
+    url = args.db_sub or args.db
+
+    if args.command == "serve":
+        return _serve(url, args.host, args.port, args.workers, args.seed_demo)
+    db = _database(url)
+    try:
+        if args.command == "migrate":
+            print("schema up to date")
+        elif args.command == "seed-demo":
+            from central.seed import seed_demo
+
+            print(json.dumps(seed_demo(db), ensure_ascii=False))
+        elif args.command == "config-keys":
+            from central.fleet import FleetService
+
+            print(json.dumps(FleetService(db).public_keys()))
+        elif args.command == "provision-kiosk":
+            from central.fleet import provision_kiosk
+            from central.signing import KIOSK_ID_PATTERN
+
+            if not KIOSK_ID_PATTERN.match(args.kiosk_id):
+                print(
+                    "error: a kiosk id is 1-64 characters of letters, digits, '.', '_' or '-'",
+                    file=sys.stderr,
+                )
+                return 2
+            secret = provision_kiosk(db, args.kiosk_id, args.label)
+            if args.credential_file:
+                _write_secret(args.credential_file, secret)
+                print(f"kiosk {args.kiosk_id} provisioned; secret written to {args.credential_file}")
+            else:
+                print(secret)
+        elif args.command == "revoke-kiosk":
+            from central.fleet import revoke_kiosk
+
+            if not revoke_kiosk(db, args.kiosk_id):
+                print(f"error: unknown kiosk {args.kiosk_id}", file=sys.stderr)
+                return 1
+            print(f"kiosk {args.kiosk_id} revoked")
+        elif args.command == "create-admin-token":
+            from central.fleet import create_admin_token
+
+            print(create_admin_token(db, args.label))
+    finally:
+        db.dispose()
+    return 0
+
+
+def _serve(url: str, host: str, port: int, workers: int, seed: bool) -> int:
+    import uvicorn
+
+    from central.app import create_app
+
+    db = _database(url)
+    if seed:
+        from central.seed import seed_demo
+
+        seed_demo(db)
+    if workers != 1:
+        print(
+            "note: one worker process per instance; run several instances behind a proxy to scale",
+            file=sys.stderr,
+        )
+    # Access logs are off: paths carry no personal data, but a line per request is noise at fleet scale.
+    uvicorn.run(create_app(db), host=host, port=port, access_log=False, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

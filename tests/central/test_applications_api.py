@@ -1,0 +1,117 @@
+"""Submitting applications to the running service through the kiosk's client."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from kiosk.api_client import ApiClient, ClientError
+from tests.support.central import CentralServer, person, running_central
+
+FUND_RETIREMENT = "411700-GJJ-0901"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[CentralServer]:
+    with running_central() as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: CentralServer) -> Iterator[ApiClient]:
+    with server.client() as api:
+        yield api
+
+
+def retirement_withdrawal(key: str = "retiree", amount: str = "5000.00") -> dict[str, object]:
+    citizen = person(key)
+    return {
+        "item_code": FUND_RETIREMENT,
+        "applicant": {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone},
+        "form": {"withdrawal_amount": amount, "bank_card_number": "6222020200112233445"},
+    }
+
+
+def test_instant_item_is_approved_with_certificate_and_conditions(client: ApiClient) -> None:
+    application_id = str(uuid.uuid4())
+    decision = client.submit_application(application_id, retirement_withdrawal())
+    assert decision.application_id == application_id
+    assert decision.outcome == "approved"
+    assert decision.rule_set_version == "2026.2"
+    assert decision.certificate_ref
+    assert decision.conditions and all(c.passed for c in decision.conditions)
+    assert decision.tracking_code == f"cityapp:track:v1:{application_id}"
+
+
+def test_repeat_replays_the_stored_decision(client: ApiClient) -> None:
+    application_id = str(uuid.uuid4())
+    first = client.submit_application(application_id, retirement_withdrawal())
+    again = client.submit_application(application_id, retirement_withdrawal())
+    assert again.raw == first.raw
+    assert client.get_application(application_id).raw == first.raw
+
+
+def test_status_of_an_application(client: ApiClient) -> None:
+    application_id = str(uuid.uuid4())
+    decision = client.submit_application(application_id, retirement_withdrawal("worker"))
+    status = client.get_application(application_id)
+    assert status.outcome == decision.outcome == "rejected"
+    failed = [c.id for c in status.conditions if not c.passed]
+    assert failed == ["applicant_retired"]
+
+
+def test_reused_key_with_another_payload_is_422(client: ApiClient) -> None:
+    application_id = str(uuid.uuid4())
+    client.submit_application(application_id, retirement_withdrawal(amount="100.00"))
+    with pytest.raises(ClientError) as caught:
+        client.submit_application(application_id, retirement_withdrawal(amount="200.00"))
+    assert caught.value.status == 422
+    assert caught.value.slug == "idempotency-key-reused"
+
+
+def test_missing_idempotency_key_is_400(server: CentralServer) -> None:
+    from kiosk.api_client import KioskSigner
+
+    response = requests.post(
+        server.base_url + "/v1/applications",
+        json=retirement_withdrawal(),
+        auth=KioskSigner(server.kiosk_id, server.secret),
+        timeout=30,
+    )
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["type"].endswith("idempotency-key-missing")
+
+
+def test_unknown_application_is_404(client: ApiClient) -> None:
+    with pytest.raises(ClientError) as caught:
+        client.get_application(str(uuid.uuid4()))
+    assert caught.value.status == 404
+
+
+def test_invalid_form_is_422_with_field_errors_and_nothing_stored(client: ApiClient) -> None:
+    application_id = str(uuid.uuid4())
+    body = retirement_withdrawal(amount="lots")
+    with pytest.raises(ClientError) as caught:
+        client.submit_application(application_id, body)
+    assert caught.value.status == 422
+    assert [e["field"] for e in caught.value.problem["errors"]] == ["withdrawal_amount"]
+    with pytest.raises(ClientError):
+        client.get_application(application_id)
+    # Corrected, the same id goes through.
+    assert client.submit_application(application_id, retirement_withdrawal()).outcome == "approved"
+
+
+def test_ordinary_item_goes_to_staff_review(client: ApiClient) -> None:
+    citizen = person("worker")
+    body = {
+        "item_code": "411700-GA-0012",
+        "applicant": {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone},
+        "form": {},
+    }
+    decision = client.submit_application(str(uuid.uuid4()), body)
+    assert decision.outcome == "manual_review"
+    assert decision.acceptance_number and decision.certificate_ref is None

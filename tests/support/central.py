@@ -1,0 +1,225 @@
+"""Start the real central approval service for tests: uvicorn in a subprocess on 127.0.0.1.
+
+    from tests.support.central import running_central
+
+    with running_central() as server:
+        client = server.client()
+        ...
+
+or use the ``central_server`` pytest fixture (import it into the test module or a conftest).
+Each server gets its own temporary SQLite database loaded with the demo data (copied from a
+template seeded once per test process), a provisioned kiosk and an administrator token.
+``stop()`` and ``start()`` take the service down and bring it back on the same port and database,
+for tests of a kiosk that loses its server.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from central.db import Database
+from central.fleet import create_admin_token, provision_kiosk
+from central.registry_demo import (  # re-exported for tests
+    DEMO_PEOPLE,
+    EXPIRED_IDENTITY_TOKEN,
+    DemoPerson,
+    demo_company_code,
+    other_company_code,
+    person,
+)
+from central.seed import seed_demo
+
+__all__ = [
+    "DEMO_PEOPLE",
+    "EXPIRED_IDENTITY_TOKEN",
+    "CentralServer",
+    "DemoPerson",
+    "central_server",
+    "demo_company_code",
+    "other_company_code",
+    "person",
+    "running_central",
+    "start_central",
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 30.0
+
+
+@functools.lru_cache(maxsize=1)
+def _template_database() -> Path:
+    """A seeded SQLite file, built once per test process and copied for each server."""
+    directory = Path(tempfile.mkdtemp(prefix="central-template-"))
+    path = directory / "template.db"
+    db = Database(f"sqlite:///{path}")
+    seed_demo(db)
+    db.dispose()
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class CentralServer:
+    """A running reference service with one provisioned kiosk."""
+
+    base_url: str
+    port: int
+    db_url: str
+    kiosk_id: str
+    secret: bytes
+    admin_token: str
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path = field(default_factory=Path)
+
+    def start(self) -> None:
+        """Start (or restart) the service on this server's port and database."""
+        if self.process is not None and self.process.poll() is None:
+            return
+        log = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child process
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "central.cli",
+                "serve",
+                "--db",
+                self.db_url,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"central service exited at start:\n{self.log_path.read_text(errors='replace')}"
+                )
+            try:
+                if requests.get(self.base_url + "/v1/config/keys", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("central service did not become ready in time")
+
+    def stop(self) -> None:
+        """Stop the service (the database is kept for a later start())."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def client(self, *, kiosk_id: str | None = None, secret: bytes | None = None, **kwargs: Any) -> Any:
+        """A kiosk API client for this server (defaults: the provisioned kiosk, generous timeouts)."""
+        from kiosk.api_client import ApiClient
+
+        kwargs.setdefault("connect_timeout", 5.0)
+        kwargs.setdefault("read_timeout", 30.0)
+        return ApiClient(self.base_url, kiosk_id or self.kiosk_id, secret or self.secret, **kwargs)
+
+    def provision(self, kiosk_id: str) -> bytes:
+        """Provision another kiosk; returns its secret."""
+        db = Database(self.db_url)
+        try:
+            return provision_kiosk(db, kiosk_id).encode("ascii")
+        finally:
+            db.dispose()
+
+    def admin_headers(self) -> dict[str, str]:
+        """Headers for the administrator endpoints."""
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+    def cleanup(self) -> None:
+        """Stop and delete the database."""
+        self.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def start_central(*, kiosk_id: str = "test-kiosk-01", db_url: str | None = None) -> CentralServer:
+    """Start a service with demo data; the caller must call ``cleanup()`` (or use running_central)."""
+    workdir = Path(tempfile.mkdtemp(prefix="central-"))
+    if db_url is None:
+        path = workdir / "central.db"
+        shutil.copyfile(_template_database(), path)
+        db_url = f"sqlite:///{path}"
+        db = Database(db_url)
+    else:
+        db = Database(db_url)
+        seed_demo(db)
+    try:
+        secret = provision_kiosk(db, kiosk_id, "test kiosk").encode("ascii")
+        admin_token = create_admin_token(db, "tests")
+    finally:
+        db.dispose()
+    last_error: Exception | None = None
+    for _attempt in range(3):  # a free port can be taken between probing and binding
+        port = _free_port()
+        server = CentralServer(
+            base_url=f"http://127.0.0.1:{port}",
+            port=port,
+            db_url=db_url,
+            kiosk_id=kiosk_id,
+            secret=secret,
+            admin_token=admin_token,
+            workdir=workdir,
+            log_path=workdir / "service.log",
+        )
+        try:
+            server.start()
+            return server
+        except RuntimeError as error:
+            last_error = error
+    shutil.rmtree(workdir, ignore_errors=True)
+    raise RuntimeError(f"could not start the central service: {last_error}")
+
+
+@contextmanager
+def running_central(*, kiosk_id: str = "test-kiosk-01", db_url: str | None = None) -> Iterator[CentralServer]:
+    """Context manager around start_central()."""
+    server = start_central(kiosk_id=kiosk_id, db_url=db_url)
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def central_server() -> Iterator[CentralServer]:
+    """A fresh running service per test."""
+    with running_central() as server:
+        yield server
