@@ -195,7 +195,6 @@ class DeviceManager:
             self._post(lambda: on_error(caught))
             if not device.state.is_open:
                 device.close()
-            self._post(lambda: on_done(result))
 
         slot.inbox.put(job)
 

@@ -122,7 +122,7 @@ class _Fields:
                 # A lone surrogate: keep what decodes, but say the field is damaged.
                 text = chunk.decode("utf-16-le", errors="replace")
                 self.problems.append(f"undecodable:{slot.name}")
-            self.raw[slot.name] = text.strip(" \x00")
+            self.raw[slot.name] = text.rstrip(" \x00")  # fields are padded at the end only
 
     def text(self, name: str) -> str | None:
         value = self.raw.get(name)
@@ -189,9 +189,11 @@ def decode_text_block(block: bytes, *, appended_address: str | None = None) -> I
 
     name_en = fields.text("name_en")
     if card_type == "foreign_2023":
-        # The English name continues in a second field; padding sits between the two parts.
-        name_en = " ".join((fields.raw.get("name_en", "") + " " + fields.raw.get("name_en_2", "")).split())
-        name_en = name_en or None
+        # The English name continues in a second field. A full first part runs straight on
+        # (the name was cut mid-word); a padded one ended at a word boundary.
+        first, second = fields.raw.get("name_en", ""), fields.raw.get("name_en_2", "")
+        first_full = len(first) == _slot_chars("foreign_2023", "name_en")
+        name_en = " ".join((first + ("" if first_full else " ") + second).split()) or None
     elif name_en is not None:
         name_en = " ".join(name_en.split())
 
@@ -285,6 +287,11 @@ def encode_text_block(card: IdCard, **extra: str) -> bytes:
         block[slot.offset : slot.offset + len(encoded)] = encoded
     block[_FLAG_OFFSET : _FLAG_OFFSET + 2] = _FLAG_OF[card.card_type].encode("utf-16-le")
     return bytes(block)
+
+
+def _slot_chars(card_type: CardType, name: str) -> int:
+    """How many UTF-16 code units a field holds."""
+    return next(slot.size for slot in LAYOUTS[card_type] if slot.name == name) // 2
 
 
 def _date_text(value: dt.date | str | None) -> str:

@@ -5,13 +5,17 @@ would be another class with the same three methods.
 from __future__ import annotations
 
 import contextlib
-from typing import Protocol
+import termios
+from typing import Final, Protocol
 
 import serial
 
 from devices.base import DeviceNotFoundError
 
 __all__ = ["SerialTransport", "Transport", "TransportFactory"]
+
+# termios.error is not an OSError: pyserial lets it escape from flushes on a vanished device.
+_PORT_ERRORS: Final = (serial.SerialException, OSError, termios.error)
 
 
 class Transport(Protocol):
@@ -40,14 +44,14 @@ class SerialTransport:
     def __init__(self, port: str, baud: int) -> None:
         try:
             self._serial = serial.Serial(port, baud, timeout=0, write_timeout=2.0)
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*_PORT_ERRORS, ValueError) as exc:
             raise DeviceNotFoundError(f"cannot open serial port {port}: {_reason(exc)}") from None
         self._port = port
 
     def write(self, data: bytes) -> None:
         try:
             self._serial.write(data)
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             raise DeviceNotFoundError(f"serial port {self._port} lost: {_reason(exc)}") from None
 
     def read_some(self, timeout_s: float) -> bytes:
@@ -55,18 +59,18 @@ class SerialTransport:
             self._serial.timeout = max(0.0, timeout_s)
             waiting = self._serial.in_waiting
             return bytes(self._serial.read(max(1, waiting)))
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             raise DeviceNotFoundError(f"serial port {self._port} lost: {_reason(exc)}") from None
 
     def discard_input(self) -> None:
         try:
             self._serial.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except _PORT_ERRORS as exc:
             raise DeviceNotFoundError(f"serial port {self._port} lost: {_reason(exc)}") from None
 
     def close(self) -> None:
         # Closing a port whose device vanished may fail; it is closed either way.
-        with contextlib.suppress(serial.SerialException, OSError):
+        with contextlib.suppress(*_PORT_ERRORS):
             self._serial.close()
 
 

@@ -1,0 +1,260 @@
+"""The SAM driver with the real pyserial, talking to the emulator on a pseudo-terminal."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from devices.base import (
+    DeviceHardwareError,
+    DeviceNotFoundError,
+    DeviceState,
+    DeviceTimeoutError,
+    Health,
+    RecommendedAction,
+)
+from devices.emulators.idcard import SamReaderEmulator
+from devices.idcard.card import IdCard
+from devices.idcard.driver import SamCardReader
+from devices.idcard.samples import SAMPLE_CARDS, sample_card
+from tests.support.devices import EventLog
+
+
+@pytest.fixture
+def emulator() -> Iterator[SamReaderEmulator]:
+    with SamReaderEmulator(paced=False) as emu:
+        yield emu
+
+
+def _reader(emu: SamReaderEmulator, log: EventLog, **kwargs: object) -> SamCardReader:
+    # Generous deadlines: the test machine is shared and noisy.
+    reader = SamCardReader(emu.path, timeout_scale=3.0, **kwargs)  # type: ignore[arg-type]
+    reader.attach("idcard", log)
+    return reader
+
+
+def _poll_until_quiet(reader: SamCardReader, log: EventLog, polls: int = 5) -> None:
+    for _ in range(polls):
+        if not reader.enabled:
+            return
+        reader.poll()
+        if log.errors():
+            return
+
+
+def test_a_placed_card_is_read_through_real_pyserial(emulator: SamReaderEmulator) -> None:
+    log = EventLog()
+    reader = _reader(emulator, log)
+    reader.open()
+    try:
+        assert reader.health is Health.ONLINE
+        assert reader.info().serial == "05.01-20190101-0000000123-0000004567"
+        reader.enable()
+        reader.poll()
+        assert log.data() == []  # nothing placed yet
+        assert reader.status()["card"] == "absent"
+        emulator.place_card()
+        reader.poll()
+        assert log.data() == [sample_card()]
+        assert not reader.enabled  # auto-disabled after one input
+        reader.poll()
+        assert len(log.data()) == 1  # the card still lies there, but nobody asked again
+    finally:
+        reader.close()
+    assert reader.state is DeviceState.CLOSED
+
+
+@pytest.mark.parametrize("name", list(SAMPLE_CARDS))
+def test_every_card_type_reads_end_to_end(emulator: SamReaderEmulator, name: str) -> None:
+    log = EventLog()
+    reader = _reader(emulator, log)
+    emulator.place_card(SAMPLE_CARDS[name])
+    reader.open()
+    try:
+        reader.enable()
+        reader.poll()
+    finally:
+        reader.close()
+    (card,) = log.data()
+    assert card == SAMPLE_CARDS[name]
+    assert isinstance(card, IdCard)
+    assert card.appended_address == SAMPLE_CARDS[name].appended_address  # 0x91 → None
+
+
+def test_a_card_failing_its_checks_is_delivered_with_its_problems(emulator: SamReaderEmulator) -> None:
+    bad = dataclasses.replace(sample_card(), id_number="110101199001010016", id_number_valid=False)
+    emulator.place_card(bad)
+    log = EventLog()
+    reader = _reader(emulator, log)
+    reader.open()
+    reader.enable()
+    reader.poll()
+    reader.close()
+    (card,) = log.data()
+    assert isinstance(card, IdCard)
+    assert not card.id_number_valid
+    assert "id_number_check_failed" in card.problems
+
+
+@pytest.mark.parametrize("scenario", ["garbage", "bad_checksum", "slow", "flaky_read"])
+def test_recoverable_line_trouble_still_reads_the_card(scenario: str) -> None:
+    with SamReaderEmulator(scenario=scenario, paced=False) as emu:
+        log = EventLog()
+        reader = _reader(emu, log)
+        reader.open()
+        try:
+            reader.enable()
+            _poll_until_quiet(reader, log)
+        finally:
+            reader.close()
+    assert log.data() == [sample_card()]
+    assert log.errors() == []
+
+
+def test_card_removed_mid_read_asks_the_citizen_once() -> None:
+    with SamReaderEmulator(scenario="removed_mid_read", paced=False) as emu:
+        log = EventLog()
+        reader = _reader(emu, log)
+        reader.open()
+        try:
+            reader.enable()
+            reader.poll()
+            assert log.errors() == ["card_moved"]
+            assert reader.enabled  # still waiting for the card
+            reader.poll()
+            reader.poll()
+            assert log.errors() == ["card_moved"]  # not repeated every poll
+            error = log.events[-1] if log.errors() else None
+            assert error is not None
+            emu.set_scenario("normal")
+            emu.place_card()
+            reader.poll()
+        finally:
+            reader.close()
+    assert log.data() == [sample_card()]
+    assert [e.action for e in log.events if hasattr(e, "action")] == [RecommendedAction.ASK_USER]
+
+
+def test_an_unsupported_card_is_reported() -> None:
+    with SamReaderEmulator(scenario="unsupported_card", paced=False) as emu:
+        log = EventLog()
+        reader = _reader(emu, log)
+        reader.open()
+        reader.enable()
+        reader.poll()
+        reader.close()
+    assert log.errors() == ["unsupported_card"]
+    assert log.data() == []
+
+
+def test_no_card_keeps_polling_without_errors() -> None:
+    with SamReaderEmulator(scenario="no_card", paced=False) as emu:
+        emu.place_card()  # the scenario ignores it
+        log = EventLog()
+        reader = _reader(emu, log)
+        reader.open()
+        reader.enable()
+        for _ in range(3):
+            reader.poll()
+        assert reader.enabled and reader.health is Health.ONLINE
+        reader.close()
+    assert log.data() == [] and log.errors() == []
+
+
+def test_sam_fault_is_a_hardware_error_needing_service() -> None:
+    with SamReaderEmulator(scenario="sam_fault", paced=False) as emu:
+        log = EventLog()
+        reader = _reader(emu, log)
+        with pytest.raises(DeviceHardwareError) as error:
+            reader.open()
+    assert error.value.action is RecommendedAction.NEEDS_MAINTENANCE
+    assert reader.health is Health.HARDWARE_ERROR
+    assert reader.state is DeviceState.CLOSED
+
+
+def test_sam_fault_while_running_fails_the_device(emulator: SamReaderEmulator) -> None:
+    log = EventLog()
+    reader = _reader(emulator, log)
+    reader.open()
+    reader.enable()
+    emulator.set_scenario("sam_fault")
+    with pytest.raises(DeviceHardwareError):
+        reader.poll()
+    assert reader.state is DeviceState.ERROR
+    assert log.errors() == ["hardware_fault"]
+    reader.close()
+
+
+def test_a_reader_at_9600_baud_is_found_by_probing() -> None:
+    with SamReaderEmulator(scenario="card_placed", baud=9600, paced=False) as emu:
+        log = EventLog()
+        reader = _reader(emu, log)
+        reader.open()
+        try:
+            assert reader.info().extra["baud"] == "9600"
+            reader.enable()
+            reader.poll()
+        finally:
+            reader.close()
+    assert log.data() == [sample_card()]
+
+
+def test_a_reader_at_an_unprobed_rate_is_not_mistaken_for_one() -> None:
+    with SamReaderEmulator(baud=38400, paced=False) as emu:
+        reader = _reader(emu, EventLog())
+        with pytest.raises(DeviceTimeoutError):
+            reader.open()
+        assert reader.health is Health.OFFLINE
+        # ... and configuring its rate finds it.
+        reader = _reader(emu, EventLog(), baud=38400)
+        reader.open()
+        reader.close()
+
+
+def test_a_missing_port_is_no_device() -> None:
+    reader = SamCardReader("/nonexistent/ttyUSB9")
+    with pytest.raises(DeviceNotFoundError):
+        reader.open()
+    assert reader.health is Health.NO_DEVICE
+
+
+def test_unplug_while_polling_is_a_lost_device_and_replug_reopens(emulator: SamReaderEmulator) -> None:
+    log = EventLog()
+    reader = _reader(emulator, log)
+    reader.open()
+    reader.enable()
+    reader.poll()
+    emulator.unplug()
+    with pytest.raises(DeviceNotFoundError):
+        for _ in range(5):  # the loss shows at the next exchange
+            reader.poll()
+    assert reader.health is Health.NO_DEVICE
+    reader.close()
+    with pytest.raises(DeviceNotFoundError):
+        reader.open()
+    emulator.replug()
+    emulator.place_card()
+    reader.open()
+    reader.enable()
+    reader.poll()
+    reader.close()
+    assert log.data() == [sample_card()]
+    assert "no_device" in log.errors()
+
+
+def test_paced_read_takes_at_least_the_wire_time() -> None:
+    # Only a lower bound: pacing must never make the line faster than 115200 baud.
+    with SamReaderEmulator(scenario="card_placed", paced=True) as emu:
+        log = EventLog()
+        reader = _reader(emu, log, read_appended_address=False)
+        reader.open()
+        reader.enable()
+        started = time.perf_counter()
+        reader.poll()
+        elapsed = time.perf_counter() - started
+        reader.close()
+    assert log.data()
+    assert elapsed >= emu.harness.wire_time(1295)
