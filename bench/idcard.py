@@ -24,6 +24,7 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -87,9 +88,9 @@ def time_bare_exchange(emulator: SamReaderEmulator, port: serial.Serial) -> floa
 def time_end_to_end(reads: int) -> Timings:
     """Card placed at random moments while the manager polls; until the core-thread listener."""
     timings = Timings("end to end (poll 0.3 s)")
-    core: queue.SimpleQueue[object] = queue.SimpleQueue()
+    core: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
     with SamReaderEmulator(baud=BAUD) as emulator:
-        manager = DeviceManager(core.put)  # type: ignore[arg-type]
+        manager = DeviceManager(core.put)
         reader = SamCardReader(emulator.path, poll_interval_s=0.3)
         manager.add("idcard", reader)
         arrived = threading.Event()
@@ -105,7 +106,7 @@ def time_end_to_end(reads: int) -> Timings:
                 placed = time.perf_counter()
                 while not arrived.is_set():
                     fn = core.get(timeout=10)
-                    fn()  # type: ignore[operator]
+                    fn()
                 timings.samples.append(time.perf_counter() - placed)
         finally:
             manager.stop()
