@@ -34,7 +34,7 @@ from typing import Any
 
 from offline_cache.atomic import fsync_dir, write_file_atomically
 from offline_cache.ids import is_application_id
-from offline_cache.sealing import SealedRecord, Sealer
+from offline_cache.sealing import SealedRecord, Sealer, SealingError
 
 SCHEMA_VERSION = 1
 PAYLOAD = "payload"
@@ -91,7 +91,8 @@ class OutboxError(Exception):
 class SaveFailed(OutboxError):
     """The application could not be stored durably; nothing of it was written.
 
-    `reason` is one of "disk_full", "storage_error", "invalid"; the message has no personal data.
+    `reason` is one of "disk_full", "storage_error", "key_error", "invalid"; the message has no
+    personal data.
     """
 
     def __init__(self, reason: str, message: str) -> None:
@@ -313,6 +314,10 @@ class Outbox:
             raise _save_failed(exc) from None
         except OSError as exc:
             raise SaveFailed("storage_error", f"storage error ({exc.strerror})") from None
+        except SealingError:
+            raise SaveFailed(
+                "key_error", "the data key cannot be used; the application was not saved"
+            ) from None
 
     # ---- delivery bookkeeping ----------------------------------------------------------------
 
