@@ -46,6 +46,9 @@ class Watchdog(QObject):
         self._timer = QTimer(self)
         if isinstance(window, QQuickWindow):
             window.frameSwapped.connect(self._on_frame)
+            if window.isExposed():
+                # The first frame may already be out: ask for another one to know it is drawing.
+                window.update()
         else:
             window.installEventFilter(self)
         interval = notifier.watchdog_interval

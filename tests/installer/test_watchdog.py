@@ -66,3 +66,14 @@ def test_without_systemd_nothing_is_sent_and_nothing_fails(qapp, qtbot, hidden_w
     qtbot.waitUntil(lambda: watchdog.ready_sent, timeout=10_000)
     assert watchdog.interval_ms is None
     assert watchdog.pings == 0
+
+
+def test_ready_comes_even_when_the_window_was_shown_before(qapp, qtbot, hidden_window: QQuickWindow) -> None:
+    hidden_window.show()
+    assert QTest.qWaitForWindowExposed(hidden_window)
+    QTest.qWait(200)  # the first frames are out before the watchdog starts
+    with NotifyListener() as listener:
+        notifier = SdNotifier.from_environment({"NOTIFY_SOCKET": listener.env_value})
+        watchdog = start_watchdog(qapp, hidden_window, notifier)
+        qtbot.waitUntil(lambda: watchdog.ready_sent, timeout=10_000)
+        assert listener.wait_for("READY") is not None
