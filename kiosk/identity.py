@@ -52,7 +52,8 @@ class Identity:
     @classmethod
     def from_card(cls, card: Any) -> Identity:
         """From ``devices.idcard.card.IdCard`` (duck-typed so the core does not depend on the driver)."""
-        address = " ".join(p for p in (str(card.address), str(getattr(card, "appended_address", ""))) if p)
+        parts = (getattr(card, "address", None), getattr(card, "appended_address", None))
+        address = " ".join(str(p) for p in parts if p)
         return cls(
             name=str(card.name),
             id_number=str(card.id_number),

@@ -12,12 +12,30 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kiosk.config import KioskConfig
 from kiosk.session import EndReason
 
 log = logging.getLogger(__name__)
+
+
+class TourClock:
+    """The system clock, which the tour can move forward to show the idle countdown."""
+
+    def __init__(self) -> None:
+        self._skipped = 0.0
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self._skipped)
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self._skipped
+
+    def skip(self, seconds: float) -> None:
+        self._skipped += seconds
+
 
 COMBINATIONS = (("zh_CN", False), ("zh_CN", True), ("en", False), ("en", True))
 
@@ -32,6 +50,7 @@ class Tour:
         self.count = 0
         self.prefix = ""
         self.shots: list[Path] = []
+        self.extras: dict[str, object] = {}
 
     def pump(self, seconds: float = 0.05) -> None:
         from PySide6.QtCore import QCoreApplication
@@ -80,6 +99,9 @@ class Tour:
                 self.pump()
                 try:
                     script(self)
+                    outcome = self.ui.journey.state.outcome  # type: ignore[attr-defined]
+                    if outcome is not None:
+                        self.extras["last_application_id"] = outcome.application_id
                 except RuntimeError as exc:
                     log.error("tour step failed: %s", exc)
                     print(f"tour: {exc}", file=sys.stderr)
@@ -105,7 +127,6 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
     """Entry point of ``kiosk --headless-tour DIR``."""
     from PySide6.QtGui import QGuiApplication
 
-    from kiosk.clock import SystemClock
     from kiosk.dispatch import BackgroundWork
     from ui.adapters.post import QtPost
     from ui.app import CjkFontMissing, build_ui, choose_renderer
@@ -121,6 +142,7 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
     post = QtPost()
     work = BackgroundWork(post)
     backends = build_backends(config)
+    clock = TourClock()
     try:
         ui = build_ui(
             catalog=backends.catalog,
@@ -128,7 +150,7 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
             services=backends.services,
             printer=backends.printer,
             runner=work,
-            clock=SystemClock(),
+            clock=clock,
             settings=session_settings(config),
             kiosk_id=config.kiosk.id,
             fullscreen=False,
@@ -139,6 +161,7 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
         return 3
     ui.window.resize(1920, 1080)
     tour = Tour(ui, out, app)
+    tour.extras["skip_clock"] = clock.skip
     combos = COMBINATIONS[:1] if quick else COMBINATIONS
     tour.run(combos, scripts_for(backends))
     ui.close()

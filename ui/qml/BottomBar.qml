@@ -3,7 +3,7 @@ import "components"
 
 Rectangle {
     id: bar
-    height: theme.t.target + theme.t.gap * 2
+    height: theme.t.target + theme.t.gap
     color: theme.t.surface
     border.width: 1
     border.color: theme.t.border

@@ -6,7 +6,7 @@ Column {
     property string title: k.view.title || ""
     property string subtitle: k.view.subtitle || ""
     property string notice: k.view.notice || ""
-    spacing: theme.t.gap
+    spacing: theme.t.gap * 0.5
     Text {
         width: parent.width
         text: heading.title

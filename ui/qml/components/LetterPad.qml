@@ -15,7 +15,7 @@ Column {
                 model: modelData.split("")
                 KButton {
                     required property string modelData
-                    width: Math.min(theme.t.target * 1.25, (pad.width - 9 * theme.t.gap) / 10)
+                    width: Math.min(theme.t.target, (pad.width - 9 * theme.t.gap * 0.75) / 10)
                     height: theme.t.target
                     label: modelData
                     onActivated: k.act("type", pad.query + modelData.toLowerCase())

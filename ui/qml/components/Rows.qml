@@ -11,7 +11,7 @@ Column {
             required property var modelData
             required property int index
             width: rows.width
-            height: Math.max(labelText.implicitHeight, valueText.implicitHeight) + theme.t.gap * 1.5
+            height: Math.max(labelText.implicitHeight, valueText.implicitHeight) + theme.t.gap * 0.6
             color: index % 2 === 0 ? theme.t.surface : theme.t.background
             Text {
                 id: labelText

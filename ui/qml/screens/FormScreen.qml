@@ -8,7 +8,7 @@ Item {
     Column {
         id: left
         width: screen.isChoice ? parent.width : parent.width * 0.5
-        spacing: theme.t.gap * 2
+        spacing: theme.t.gap
         Text {
             visible: text !== ""
             text: k.view.greeting || ""
@@ -45,8 +45,8 @@ Item {
             options: k.view.options || []
             cols: theme.t.elder ? 1 : 2
         }
-        ActionRow { }
     }
+    ActionRow { anchors.bottom: parent.bottom }
     Keypad {
         visible: !screen.isChoice
         anchors.right: parent.right

@@ -1,17 +1,24 @@
 import QtQuick
 import "../components"
 
-// Lists, details and results: heading, an outcome mark, a big number, rows, lines, options, buttons.
-Flickable {
+// Lists, details and results: heading, an outcome mark, a big number, rows, lines, options; the
+// screen's buttons stay pinned at the bottom so the next step is never out of sight.
+Item {
     id: screen
+    readonly property string outcome: k.view.outcome || ""
+    ActionRow { id: actions; anchors.bottom: parent.bottom }
+    Flickable {
+    anchors.top: parent.top
+    anchors.bottom: actions.top
+    anchors.bottomMargin: theme.t.gap
+    width: parent.width
     contentHeight: col.implicitHeight
     clip: true
     boundsBehavior: Flickable.StopAtBounds
-    readonly property string outcome: k.view.outcome || ""
     Column {
         id: col
         width: screen.width
-        spacing: theme.t.gap * 2
+        spacing: theme.t.gap * 0.6
         Row {
             width: parent.width
             spacing: theme.t.gap * 2
@@ -85,6 +92,6 @@ Flickable {
             options: k.view.options || []
             action: k.view.screen === "group" ? "item" : k.view.screen === "partner" ? "partner" : "choose"
         }
-        ActionRow { }
+    }
     }
 }

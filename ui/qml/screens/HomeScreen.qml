@@ -1,34 +1,38 @@
 import QtQuick
 import "../components"
 
-Flickable {
+// Home: most-used items on the left; departments and life events on the right; search and tracking.
+// Elder mode shows fewer, bigger choices (most-used and life events; departments are one search away).
+Item {
     id: screen
-    contentHeight: col.implicitHeight
-    clip: true
-    boundsBehavior: Flickable.StopAtBounds
+    readonly property real colGap: theme.t.margin
     Column {
-        id: col
-        width: screen.width
-        spacing: theme.t.gap * 2
-        Heading { width: parent.width }
+        id: left
+        width: (screen.width - screen.colGap) * 0.55
+        spacing: theme.t.gap
+        Heading { width: parent.width; subtitle: theme.t.elder ? "" : (k.view.subtitle || "") }
         ActionRow { }
-        Text {
-            text: k.s["screen.home.popular"]
-            font.pixelSize: theme.t.bodySize; font.family: theme.t.fontFamily; font.bold: true
-            color: theme.t.text
+        SectionLabel { text: k.s["screen.home.popular"] }
+        OptionGrid {
+            width: parent.width
+            options: (k.view.popular || []).slice(0, theme.t.elder ? 4 : 6)
+            action: "item"
+            cols: 2
         }
-        OptionGrid { width: parent.width; options: k.view.popular || []; action: "item" }
-        Text {
-            text: k.s["screen.home.departments"]
-            font.pixelSize: theme.t.bodySize; font.family: theme.t.fontFamily; font.bold: true
-            color: theme.t.text
+    }
+    Column {
+        anchors.right: parent.right
+        width: (screen.width - screen.colGap) * 0.45
+        spacing: theme.t.gap
+        SectionLabel { visible: !theme.t.elder; text: k.s["screen.home.departments"] }
+        OptionGrid {
+            visible: !theme.t.elder
+            width: parent.width
+            options: k.view.departments || []
+            action: "group"
+            cols: 2
         }
-        OptionGrid { width: parent.width; options: k.view.departments || []; action: "group"; cols: theme.t.elder ? 3 : 5 }
-        Text {
-            text: k.s["screen.home.life_events"]
-            font.pixelSize: theme.t.bodySize; font.family: theme.t.fontFamily; font.bold: true
-            color: theme.t.text
-        }
-        OptionGrid { width: parent.width; options: k.view.lifeEvents || []; action: "group"; cols: theme.t.elder ? 2 : 4 }
+        SectionLabel { text: k.s["screen.home.life_events"] }
+        OptionGrid { width: parent.width; options: k.view.lifeEvents || []; action: "group"; cols: 2 }
     }
 }

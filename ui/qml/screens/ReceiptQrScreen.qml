@@ -8,8 +8,8 @@ Item {
         spacing: theme.t.gap * 2
         Heading { width: parent.width }
         Rows { width: parent.width; model: k.view.rows || [] }
-        ActionRow { }
     }
+    ActionRow { anchors.bottom: parent.bottom }
     Image {
         objectName: "receiptQr"
         anchors.right: parent.right

@@ -1,11 +1,12 @@
 import QtQuick
 import "../components"
 
+// Search: the letter pad on the right, the typed letters and the results on the left.
 Item {
     id: screen
     Column {
-        id: top
-        width: parent.width
+        id: left
+        width: parent.width - pad.width - theme.t.margin
         spacing: theme.t.gap
         Heading { width: parent.width }
         Rectangle {
@@ -27,22 +28,13 @@ Item {
                 color: theme.t.text
             }
         }
-    }
-    Flickable {
-        anchors.top: top.bottom
-        anchors.topMargin: theme.t.gap
-        anchors.bottom: pad.top
-        anchors.bottomMargin: theme.t.gap
-        width: parent.width
-        contentHeight: results.implicitHeight
-        clip: true
-        boundsBehavior: Flickable.StopAtBounds
-        OptionGrid { id: results; width: parent.width; options: k.view.options || []; action: "item" }
+        OptionGrid { width: parent.width; options: (k.view.options || []).slice(0, theme.t.elder ? 3 : 5); action: "item"; cols: 1 }
     }
     LetterPad {
         id: pad
-        anchors.bottom: parent.bottom
-        width: parent.width
+        anchors.right: parent.right
+        anchors.verticalCenter: parent.verticalCenter
+        width: Math.min(theme.t.target * 10 + theme.t.gap * 7, screen.width * 0.64)
         query: k.view.query || ""
     }
 }

@@ -1,0 +1,216 @@
+"""The real Qt Quick screens, offscreen: taps, every flow, accessibility, idle and wipe."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QAccessible
+from PySide6.QtTest import QTest
+
+from kiosk.identity import Identity
+from tests.support.fakes import FakeCard
+from tests.ui.helpers import all_texts, find, pump, visible_items, wait_for
+
+pytestmark = pytest.mark.ui
+
+CARD = FakeCard(name="王小明", id_number="110101199001010015", address="北京市东城区示例路1号")
+BANK = "6222020200112233445"
+PHONE = "13812345678"
+
+
+def tap(window, object_name: str) -> None:
+    item = find(window, object_name)
+    assert item is not None and item.isVisible(), object_name
+    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
+    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    pump()
+
+
+def screen(kiosk) -> str:
+    return kiosk.ui.adapter.view["screen"]
+
+
+def go_to_review(kiosk) -> None:
+    a = kiosk.ui.adapter
+    a.act("start", "")
+    a.act("item", "HF-WITHDRAW-RETIRE")
+    a.act("begin", "")
+    kiosk.ui.journey.card_read(Identity.from_card(CARD))
+    for ch in BANK:
+        a.act("key", ch)
+    a.act("next", "")
+    for ch in PHONE:
+        a.act("key", ch)
+    a.act("next", "")
+    pump()
+    assert screen(kiosk) == "review"
+
+
+def test_a_real_tap_on_the_attract_screen_starts(kiosk) -> None:
+    pump(0.2)
+    assert screen(kiosk) == "attract"
+    tap(kiosk.ui.window, "startButton")
+    assert wait_for(lambda: screen(kiosk) == "home")
+    tap(kiosk.ui.window, "elderButton")
+    assert kiosk.ui.session.elder_mode and kiosk.ui.theme.t["bodySize"] >= 34
+    tap(kiosk.ui.window, "languageButton")
+    assert kiosk.ui.session.language == "en"
+    assert "Call staff" in " ".join(all_texts(kiosk.ui.window))
+
+
+def test_every_flow_through_the_screens(kiosk, tmp_path) -> None:
+    from ui.tour import Tour
+    from ui.tour_scripts import scripts_for
+
+    tour = Tour(kiosk.ui, tmp_path, None)
+    tour.extras["skip_clock"] = kiosk.clock.advance
+    tour.run((("zh_CN", False), ("en", True)), scripts_for(None))
+    names = {p.stem.split("-", 3)[-1] for p in tour.shots}
+    assert "failed" not in names
+    for expected in (
+        "attract",
+        "home",
+        "search",
+        "group",
+        "item",
+        "identify",
+        "form",
+        "form-error",
+        "form-choice",
+        "review",
+        "result",
+        "done",
+        "partner",
+        "query_result",
+        "zone",
+        "day",
+        "slot",
+        "ticket",
+        "track_scan",
+        "track_result",
+        "idle-countdown",
+        "call-staff",
+    ):
+        assert expected in names, expected
+    assert len(kiosk.backends.printer.printed) >= 8
+    assert all(p.stat().st_size > 10_000 for p in tour.shots)
+
+
+def test_submit_shows_progress_then_the_result_and_prints(kiosk) -> None:
+    go_to_review(kiosk)
+    kiosk.ui.adapter.act("confirm", "")
+    assert screen(kiosk) == "submitting"
+    assert find(kiosk.ui.window, "progressIndicator") is not None
+    assert wait_for(lambda: screen(kiosk) == "result")
+    assert kiosk.backends.applications.saved[0]["form"]["phone"] == PHONE
+    kiosk.ui.adapter.act("print", "")
+    assert wait_for(lambda: screen(kiosk) == "done")
+    document, _ = kiosk.backends.printer.printed[0]
+    assert document.qr.startswith("cityapp:track:v1:")
+
+
+def test_no_paper_shows_the_receipt_qr_code_on_screen(kiosk) -> None:
+    kiosk.backends.printer.paper_state = "out"
+    go_to_review(kiosk)
+    kiosk.ui.adapter.act("confirm", "")
+    assert wait_for(lambda: screen(kiosk) == "result")
+    kiosk.ui.adapter.act("print", "")
+    assert wait_for(lambda: screen(kiosk) == "receipt_qr")
+    qr = find(kiosk.ui.window, "receiptQr")
+    assert wait_for(lambda: qr.implicitWidth() > 0)  # the code was drawn
+
+
+def test_every_interactive_item_has_an_accessible_name(kiosk) -> None:
+    QAccessible.setActive(True)
+    seen_screens = set()
+    go_to_review(kiosk)
+    for action in (None, "back", "back", "home", "search"):
+        if action:
+            kiosk.ui.adapter.act(action, "")
+        pump(0.1)
+        seen_screens.add(screen(kiosk))
+        unnamed = []
+        buttons = 0
+        for item in visible_items(kiosk.ui.window.contentItem()):
+            iface = QAccessible.queryAccessibleInterface(item)
+            if iface is None or iface.role() != QAccessible.Role.Button:
+                continue
+            buttons += 1
+            if not iface.text(QAccessible.Text.Name).strip():
+                unnamed.append(item)
+        assert buttons > 3
+        assert unnamed == [], screen(kiosk)
+    assert {"review", "form", "home", "search"} <= seen_screens
+
+
+def test_touch_targets_meet_the_minimum_sizes(kiosk) -> None:
+    for elder, minimum in ((False, 72), (True, 100)):
+        kiosk.ui.session.set_elder_mode(elder)
+        kiosk.ui.adapter.act("start", "")
+        kiosk.ui.adapter.act("search", "")
+        pump(0.1)
+        small = []
+        for item in visible_items(kiosk.ui.window.contentItem()):
+            iface = QAccessible.queryAccessibleInterface(item)
+            is_button = iface is not None and iface.role() == QAccessible.Role.Button
+            if is_button and (item.width() < minimum or item.height() < minimum):
+                small.append((iface.text(QAccessible.Text.Name), item.width(), item.height()))
+        assert small == []
+        kiosk.ui.adapter.act("home", "")
+
+
+def test_idle_countdown_is_visible_and_one_tap_extends(kiosk) -> None:
+    kiosk.ui.adapter.act("start", "")
+    kiosk.clock.advance(61)
+    kiosk.ui.adapter.tick()
+    pump()
+    overlay = find(kiosk.ui.window, "idleOverlay")
+    assert overlay.isVisible()
+    assert find(kiosk.ui.window, "idleCountdown").property("text") == "29"
+    tap(kiosk.ui.window, "idleExtendButton")
+    assert not overlay.isVisible()
+    assert screen(kiosk) == "home"
+
+
+def test_after_a_timeout_no_property_or_model_holds_the_citizens_data(kiosk) -> None:
+    go_to_review(kiosk)
+    kiosk.ui.adapter.act("confirm", "")
+    assert wait_for(lambda: screen(kiosk) == "result")
+    kiosk.ui.speech.say(kiosk.ui.adapter.view["speech"])
+    secrets = [
+        CARD.name,
+        CARD.id_number,
+        "110101",
+        "0015",
+        BANK,
+        "3445",
+        PHONE,
+        "5678",
+        "王*",
+        kiosk.backends.applications.saved[0]["id"],
+    ]
+    assert any(s in json.dumps(kiosk.ui.adapter.view, ensure_ascii=False) for s in secrets)
+    kiosk.clock.advance(91)
+    kiosk.ui.adapter.tick()
+    pump(0.2)
+    assert screen(kiosk) == "attract"
+    adapter = kiosk.ui.adapter
+    exposed = json.dumps(
+        [adapter.view, adapter.idlePhase, adapter.staffCalled, kiosk.ui.speech.lastSpoken], ensure_ascii=False
+    ) + " ".join(all_texts(kiosk.ui.window))
+    for secret in secrets:
+        assert secret not in exposed, secret
+    assert kiosk.ui.journey.state.identity is None and kiosk.ui.journey.state.answers == ()
+    assert not kiosk.ui.journey.can_go_back
+
+
+def test_offline_indicator_and_services_that_need_the_network(kiosk) -> None:
+    kiosk.ui.adapter.set_online(False)
+    kiosk.ui.adapter.act("start", "")
+    kiosk.ui.adapter.act("item", "HF-BALANCE")
+    pump()
+    assert find(kiosk.ui.window, "offlineIndicator").isVisible()
+    assert kiosk.ui.adapter.view["actions"] == []
+    assert "联网" in kiosk.ui.adapter.view["notice"]
