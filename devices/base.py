@@ -18,6 +18,7 @@ manager attaches; errors travel as data (``ErrorEvent``) as well as exceptions (
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -265,6 +266,7 @@ class Device(ABC):
     kind: ClassVar[str] = "device"
     is_input: ClassVar[bool] = False
     poll_interval_s: float = 0.5
+    keepalive_interval_s: float = 2.0
 
     def __init__(self, name: str | None = None) -> None:
         self._name = name or self.kind
@@ -274,6 +276,7 @@ class Device(ABC):
         self._status: dict[str, str] = {}
         self._enabled = False
         self._io_thread: int | None = None
+        self._next_keepalive = 0.0
 
     # -- wiring ----------------------------------------------------------------------------------
 
@@ -349,19 +352,26 @@ class Device(ABC):
                 self._on_disable()
 
     def poll(self) -> None:
-        """Do one bounded piece of background work if the device is open and enabled.
+        """Do one bounded piece of background work if the device is open: the driver's ``_poll``
+        while enabled, otherwise a ``_keepalive`` every ``keepalive_interval_s`` (so a device
+        unplugged while nobody uses it still shows up as lost).
 
         A ``DeviceError`` escaping the driver's ``_poll`` means the device is unusable: it is
         reported (ERROR state, health from the error, an ``ErrorEvent``) and re-raised, and the
         owner closes and later reopens the device. Errors the citizen can fix are reported by
         the driver itself and do not escape.
         """
-        if self._state is DeviceState.IDLE and self._enabled:
-            try:
+        if self._state is not DeviceState.IDLE:
+            return
+        try:
+            if self._enabled:
                 self._poll()
-            except DeviceError as exc:
-                self._fail(exc)
-                raise
+            elif time.monotonic() >= self._next_keepalive:
+                self._next_keepalive = time.monotonic() + self.keepalive_interval_s
+                self._keepalive()
+        except DeviceError as exc:
+            self._fail(exc)
+            raise
 
     def info(self) -> DeviceInfo:
         """Model, serial, firmware for technicians; ``"unknown"`` where not known."""
@@ -383,6 +393,9 @@ class Device(ABC):
 
     def _poll(self) -> None:  # noqa: B027 - optional hook, empty by design
         """One unit of input work while enabled. Default: nothing (output devices)."""
+
+    def _keepalive(self) -> None:  # noqa: B027 - optional hook, empty by design
+        """Hook: check, cheaply, that the device is still there (raise a ``DeviceError`` if not)."""
 
     def _on_enable(self) -> None:  # noqa: B027 - optional hook, empty by design
         """Hook: the device was enabled."""

@@ -150,6 +150,12 @@ class SamCardReader(Device):
             },
         )
 
+    def _keepalive(self) -> None:
+        self._assert_io_thread()
+        response = self._exchange(codec.STATUS)
+        if response is not None and response.outcome is Outcome.DEVICE_FAULT:
+            raise DeviceHardwareError(f"SAM module reports a fault (SW3 {response.sw3:02X})")
+
     def _on_enable(self) -> None:
         # A card lying on the reader when the application asks for one is a new placement.
         self._reported_this_placement.clear()

@@ -238,3 +238,40 @@ def test_a_real_reader_unplugged_and_replugged_recovers_within_five_seconds(core
     assert "no_device" in log.errors()
     # The promise of the design (backoff ceiling 2 s plus one probe); generous for a noisy host.
     assert recovered_after < 5.0
+
+
+def test_a_reader_unplugged_while_nobody_uses_it_shows_as_lost(core: FakeCoreLoop) -> None:
+    manager = DeviceManager(core.post, backoff=FAST)
+    with SamReaderEmulator(paced=False) as emu:
+        reader = SamCardReader(emu.path, timeout_scale=3.0)
+        reader.keepalive_interval_s = 0.2
+        manager.add("idcard", reader)
+        manager.start()
+        try:
+            assert core.run_until(lambda: manager.report()["idcard"].health is Health.ONLINE)
+            emu.unplug()
+            assert core.run_until(lambda: manager.report()["idcard"].health is Health.NO_DEVICE)
+            emu.replug()
+            assert core.run_until(lambda: manager.report()["idcard"].health is Health.ONLINE)
+        finally:
+            manager.stop()
+
+
+def test_the_unplug_replug_scenario_is_survived_without_a_restart(core: FakeCoreLoop) -> None:
+    manager = DeviceManager(core.post, backoff=FAST)
+    with SamReaderEmulator(scenario="unplug_replug", paced=False, replug_after_s=0.5) as emu:
+        reader = SamCardReader(emu.path, timeout_scale=3.0)
+        reader.keepalive_interval_s = 0.2
+        manager.add("idcard", reader)
+        log = EventLog()
+        manager.subscribe(log)
+        manager.start()
+        try:
+            manager.enable("idcard")
+            assert core.run_until(lambda: len(log.data()) == 1)
+            assert core.run_until(lambda: "no_device" in log.errors())
+            assert core.run_until(lambda: manager.report()["idcard"].reconnects == 1)
+            manager.enable("idcard")
+            assert core.run_until(lambda: len(log.data()) == 2)
+        finally:
+            manager.stop()
