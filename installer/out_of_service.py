@@ -117,7 +117,7 @@ def configured_kiosk_id(config_path: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Show the kiosk's out-of-service screen.")
     parser.add_argument("--kiosk-id", default="", help="shown small in a corner for technicians")
-    parser.add_argument("--screenshot", default="", help="render one frame to this image file (.png) and exit")
+    parser.add_argument("--screenshot", default="", help="render one frame to this .png file and exit")
     args = parser.parse_args(argv)
     kiosk_id = args.kiosk_id or configured_kiosk_id(os.environ.get("KIOSK_CONFIG", ""))
     app = QGuiApplication(sys.argv[:1])
