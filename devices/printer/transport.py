@@ -127,9 +127,22 @@ class SerialPrinterTransport(PrinterTransport):
         return data[0] if data else None
 
     def close(self) -> None:
-        self._port = None
-        with contextlib.suppress(Exception):
-            self._printer.close()
+        """Let queued bytes go out (bounded by the timeout), then close without draining.
+
+        python-escpos's own close calls ``tcdrain``, which waits forever when the printer holds
+        flow control, and fails on a vanished port; neither may hang or break a kiosk shutdown.
+        """
+        port, self._port = self._port, None
+        if port is not None:
+            deadline = time.monotonic() + self.timeout_s
+            with contextlib.suppress(Exception):
+                while port.out_waiting and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            with contextlib.suppress(Exception):
+                port.reset_output_buffer()
+            with contextlib.suppress(Exception):
+                port.close()
+        self._printer._device = False  # tells python-escpos there is nothing left to close
 
     def _require(self) -> serial.Serial:
         if self._port is None:

@@ -107,9 +107,12 @@ class SerialScannerEmulator:
                 if isinstance(item, ssi.SsiPacket):
                     self._on_ssi(item)
             return
-        if self.profile.trigger_on and self.profile.trigger_on in data:
+        # Several commands may arrive in one chunk: the last one wins.
+        on_at = data.rfind(self.profile.trigger_on) if self.profile.trigger_on else -1
+        off_at = data.rfind(self.profile.trigger_off) if self.profile.trigger_off else -1
+        if on_at > off_at:
             self._trigger_on = True
-        if self.profile.trigger_off and self.profile.trigger_off in data:
+        elif off_at > on_at:
             self._trigger_on = False
 
     def _on_ssi(self, packet: ssi.SsiPacket) -> None:

@@ -21,7 +21,7 @@ def test_generated_scenes_decode(kind: str, seed: int) -> None:
 
 
 def test_frame_larger_than_720p_is_scaled_down_and_still_decodes() -> None:
-    frame = cv2.resize(scene(PAYLOAD, "plain", 3), (1920, 1080))
+    frame = np.asarray(cv2.resize(scene(PAYLOAD, "plain", 3), (1920, 1080)), dtype=np.uint8)
     assert cap_frame(frame).shape[:2] == (720, 1280)
     assert QrDecoder().decode(frame) == PAYLOAD.encode()
 
@@ -38,8 +38,8 @@ def test_frame_without_a_code_gives_none() -> None:
 
 def test_grayscale_and_bgra_frames_are_accepted() -> None:
     frame = scene(PAYLOAD, "plain", 4)
-    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-    bgra = cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)
+    gray = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+    bgra = np.asarray(cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA), dtype=np.uint8)
     assert QrDecoder().decode(gray) == QrDecoder().decode(bgra) == PAYLOAD.encode()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from devices.printer import commands
@@ -12,7 +14,7 @@ ONLINE = 0x12
 PAPER_OK = 0x12
 
 
-def answers(mapping: dict[bytes, int | None]) -> object:
+def answers(mapping: dict[bytes, int | None]) -> Callable[[bytes], int | None]:
     def query(request: bytes) -> int | None:
         return mapping.get(request)
 
@@ -24,7 +26,7 @@ def test_all_fine() -> None:
         answers(
             {commands.STATUS_PRINTER: 0x12, commands.STATUS_OFFLINE_CAUSE: 0x12, commands.STATUS_PAPER: 0x12}
         )
-    )  # type: ignore[arg-type]
+    )
     assert status == PrinterStatus(online="yes", cover="closed", paper="ok", error="none")
 
 

@@ -94,7 +94,7 @@ def scene(payload: str, kind: str, seed: int = 0) -> Frame:
         noise = rng.normal(0, 18, size=frame.shape)
         frame = np.clip(frame.astype(np.float32) + noise, 0, 255).astype(np.uint8)
     if kind == "blurred":
-        frame = cv2.GaussianBlur(frame, (5, 5), 1.2)
+        frame = np.asarray(cv2.GaussianBlur(frame, (5, 5), 1.2), dtype=np.uint8)
     return frame
 
 

@@ -1,0 +1,181 @@
+"""Serial scanners through the pty emulator with real pyserial."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from devices.base import DeviceConfigError, DeviceNotFoundError, Health
+from devices.registry import open_device
+from devices.scanner import ssi
+from devices.scanner.emulator import SerialScannerEmulator
+from devices.scanner.payload import ScannedCode
+from devices.scanner.serial_driver import SerialScanner
+from tests.support.devices_io import Recorder, attach, poll_for, poll_until
+
+TRACK = b"cityapp:track:v1:0190a6c2-7d3e-7abc-8def-0123456789ab"
+IDENTITY = b"cityapp:identity:v1:" + b"Zx9_-" * 20
+
+
+@pytest.fixture
+def make_scanner() -> Iterator[object]:
+    opened: list[tuple[SerialScannerEmulator, SerialScanner]] = []
+
+    def make(
+        profile: str = "passive", suffix: bytes = b"\r", query: str = ""
+    ) -> tuple[SerialScannerEmulator, SerialScanner, Recorder]:
+        emulator = SerialScannerEmulator(profile, suffix=suffix).start()
+        device = open_device("scanner", emulator.uri + query)
+        assert isinstance(device, SerialScanner)
+        recorder = attach(device, "scanner")
+        device.open()
+        opened.append((emulator, device))
+        return emulator, device, recorder
+
+    yield make
+    for emulator, device in opened:
+        device.close()
+        emulator.close()
+
+
+def scan_in_background(emulator: SerialScannerEmulator, payload: bytes, **kwargs: object) -> threading.Thread:
+    # SSI scans wait for the host's ACK, which only comes while the test polls: scan from a thread.
+    thread = threading.Thread(target=emulator.scan, args=(payload,), kwargs=kwargs, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_passive_scanner_delivers_one_code_and_disables_itself(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner()
+    device.enable()
+    assert device.status()["scanner"] == "on"
+    emulator.scan(TRACK)
+    assert poll_until(device, lambda: recorder.data)
+    assert recorder.data == [ScannedCode("tracking", TRACK.decode(), TRACK.decode()[17:])]
+    assert not device.enabled
+    assert device.status()["scanner"] == "off"
+
+
+def test_code_scanned_while_disabled_is_never_delivered(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner()
+    emulator.scan(TRACK)  # nobody asked for a code
+    poll_for(device, 0.2)
+    device.enable()
+    poll_for(device, 0.3)
+    assert recorder.data == []
+    emulator.scan(IDENTITY)
+    assert poll_until(device, lambda: recorder.data)
+    assert [c.kind for c in recorder.data] == ["identity"]
+
+
+def test_line_break_inside_the_payload_is_not_a_frame_end(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner(suffix=b"\r\n", query="")
+    device.enable()
+    emulator.scan(b"https://example.org/\r\nsecond line")
+    assert poll_until(device, lambda: recorder.errors)
+    poll_for(device, 0.2)
+    # One payload, rejected as a whole; a split would have delivered the URL on its own.
+    assert recorder.data == []
+    assert [e.code for e in recorder.errors] == ["unrecognised_code"]
+
+
+def test_without_suffix_the_idle_gap_frames_a_code_sent_in_pieces(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner(suffix=b"", query="&idle_gap=0.15")
+    device.enable()
+    emulator.scan(TRACK, chunks=4, chunk_gap_s=0.03)
+    assert poll_until(device, lambda: recorder.data)
+    assert recorder.data[0].text == TRACK.decode()
+
+
+def test_line_noise_is_a_typed_error_and_the_scanner_stays_enabled(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner()
+    device.enable()
+    emulator.send_raw(b"\x00\xff\x1b[garbage\r")
+    assert poll_until(device, lambda: recorder.errors)
+    assert recorder.errors[0].code == "unrecognised_code"
+    assert device.enabled
+    emulator.scan(TRACK)
+    assert poll_until(device, lambda: recorder.data)
+
+
+def test_honeywell_trigger_follows_enable_and_disable(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner("honeywell")
+    assert poll_until(device, lambda: bytes(emulator.commands).endswith(b"\x16U\r"), 2)
+    assert not emulator.scan(TRACK)  # trigger off: the scanner does not read
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    assert emulator.scan(TRACK)
+    assert poll_until(device, lambda: recorder.data)
+    assert poll_until(device, lambda: not emulator.trigger_on, 2)
+    assert bytes(emulator.commands).endswith(b"\x16T\r\x16U\r")
+
+
+def test_zkteco_trigger_letters(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, _ = make_scanner("zkteco")
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    device.disable()
+    assert poll_until(device, lambda: not emulator.trigger_on, 2)
+    assert bytes(emulator.commands) == b"PTP"
+
+
+def test_zebra_ssi_long_payload_over_several_acked_packets(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner("zebra-ssi", suffix=b"")
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    url = b"https://service.example.gov.cn/apply?item=" + b"a" * 600
+    thread = scan_in_background(emulator, url)
+    assert poll_until(device, lambda: recorder.data)
+    thread.join(timeout=5)
+    assert recorder.data[0].text == url.decode()
+    commands = bytes(emulator.commands)
+    assert commands.count(ssi.ACK) == len(ssi.decode_packets(url))
+    assert commands.startswith(ssi.STOP_DECODE + ssi.START_DECODE)
+
+
+def test_zebra_ssi_bad_checksum_is_naked_and_the_retransmission_accepted(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner("zebra-ssi", suffix=b"")
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    broken = bytearray(ssi.decode_packets(TRACK)[0])
+    broken[-1] ^= 0x55
+    emulator.send_raw(bytes(broken))
+    poll_for(device, 0.2)
+    assert ssi.NAK_RESEND_PACKET in bytes(emulator.commands)
+    thread = scan_in_background(emulator, TRACK)
+    assert poll_until(device, lambda: recorder.data)
+    thread.join(timeout=5)
+    assert recorder.data[0].text == TRACK.decode()
+
+
+def test_unplugged_scanner_raises_not_found_and_reports_no_device(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner()
+    device.enable()
+    emulator.harness.unplug()
+    with pytest.raises(DeviceNotFoundError):
+        poll_until(device, lambda: False, 3)
+    assert device.health is Health.NO_DEVICE
+    assert recorder.errors[-1].code == "no_device"
+
+
+def test_missing_port_fails_to_open_with_not_found(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    device = open_device("scanner", f"serial://{tmp_path}/ttyNOPE")
+    with pytest.raises(DeviceNotFoundError):
+        device.open()
+    assert device.health is Health.NO_DEVICE
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "serial://",
+        "serial:///dev/ttyX?profile=acme",
+        "serial:///dev/ttyX?suffix=tab",
+        "serial:///dev/ttyX?baud=x",
+    ],
+)
+def test_bad_scanner_uris_are_config_errors(uri: str) -> None:
+    with pytest.raises(DeviceConfigError):
+        open_device("scanner", uri)
