@@ -54,6 +54,7 @@ __all__ = [
     "other_company_code",
     "person",
     "running_central",
+    "seeded_database",
     "start_central",
 ]
 
@@ -70,6 +71,13 @@ def _template_database() -> Path:
     seed_demo(db)
     db.dispose()
     return path
+
+
+def seeded_database(directory: Path) -> Database:
+    """A new SQLite database in ``directory`` holding the demo data (a copy of the template)."""
+    path = directory / "central.db"
+    shutil.copyfile(_template_database(), path)
+    return Database(f"sqlite:///{path}")
 
 
 def _free_port() -> int:

@@ -1,0 +1,137 @@
+"""The demo catalogue: the city's scale, realistic and complete items, ETag caching."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from central.catalog_demo import build_demo_catalog
+from kiosk.api_client import ApiClient, Catalog
+from tests.support.central import CentralServer, running_central
+
+CATALOG = build_demo_catalog()
+ITEMS = CATALOG["items"]
+FIELD_TYPES = {"text", "number", "amount", "phone", "date", "choice"}
+
+
+def test_scale_matches_the_city() -> None:
+    assert len(ITEMS) == 1324
+    assert len({item["code"] for item in ITEMS}) == 1324
+    assert sum(item["instant"] for item in ITEMS) == 39
+    assert sum(item["cross_province"] for item in ITEMS) == 43
+    assert len(CATALOG["appointment_zones"]) == 11
+    assert {c["name_zh"] for c in CATALOG["partner_cities"]} == {"岳阳", "长治", "仙桃", "潜江"}
+    assert Counter(item["kind"] for item in ITEMS).keys() == {"apply", "query", "appointment"}
+
+
+def test_generation_is_deterministic() -> None:
+    assert build_demo_catalog() == CATALOG
+
+
+def test_names_are_real_sounding_and_unique_per_department() -> None:
+    for item in ITEMS:
+        assert not re.search(r"(事项|item)\s*\d", item["name_zh"] + item["name_en"], re.IGNORECASE)
+        assert re.search(r"[\u4e00-\u9fff]", item["name_zh"])
+        assert not re.search(r"[\u4e00-\u9fff]", item["name_en"])
+    pairs = Counter((item["department"]["name_zh"], item["name_zh"]) for item in ITEMS)
+    assert max(pairs.values()) == 1
+    names = {item["name_zh"] for item in ITEMS}
+    assert {"建筑起重设备注销备案", "住房公积金退休提取", "公积金余额一键查"} <= names
+
+
+def test_every_item_has_what_the_kiosk_screens_need() -> None:
+    elder_sections = {s["code"] for s in CATALOG["elder_sections"]}
+    assert len(elder_sections) == 5
+    partner_codes = {c["code"] for c in CATALOG["partner_cities"]}
+    zones = {z["code"] for z in CATALOG["appointment_zones"]}
+    for item in ITEMS:
+        assert item["department"]["name_zh"] and item["department"]["name_en"]
+        assert item["category"]["code"] and item["life_event"]["code"]
+        assert item["elder_section"] in elder_sections | {None}
+        assert set(item["partner_cities"]) <= partner_codes
+        assert bool(item["partner_cities"]) == item["cross_province"]
+        assert item["materials_zh"] and item["description_en"]
+        assert isinstance(item["popularity_rank"], int)
+        if item["kind"] == "appointment":
+            assert item["appointment_zone"] in zones
+        for field in item["form"]:
+            assert field["type"] in FIELD_TYPES
+            assert field["label_zh"] and field["label_en"]
+            assert (field["type"] == "choice") == bool(field["choices"])
+        if item["instant"]:
+            assert "无需提交纸质材料" in item["materials_zh"]
+
+
+def test_government_held_data_is_prefilled_not_asked() -> None:
+    item = next(i for i in ITEMS if i["name_zh"] == "住房公积金退休提取")
+    prefilled = {f["key"]: f["prefilled_from"] for f in item["form"] if f["prefilled_from"]}
+    assert prefilled == {
+        "applicant_name": "identity.name",
+        "id_number": "identity.id_number",
+        "phone": "identity.phone",
+    }
+    asked = [f["key"] for f in item["form"] if not f["prefilled_from"]]
+    assert asked == ["withdrawal_amount", "bank_card_number"]
+
+
+def test_every_elder_section_has_items() -> None:
+    counts = Counter(item["elder_section"] for item in ITEMS if item["elder_section"])
+    assert set(counts) == {"social_security", "pension", "medical", "provident_fund", "household"}
+    assert min(counts.values()) >= 10
+
+
+def test_most_used_items_come_first_by_rank() -> None:
+    top = sorted(ITEMS, key=lambda i: i["popularity_rank"])[:3]
+    assert [i["name_zh"] for i in top] == ["公积金余额一键查", "社保参保状态查询", "公积金缴存明细查询"]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[CentralServer]:
+    with running_central() as running:
+        yield running
+
+
+def test_catalog_over_the_api_with_etag(server: CentralServer) -> None:
+    with server.client() as client:
+        catalog = client.get_catalog(None)
+        assert isinstance(catalog, Catalog)
+        assert len(catalog.items) == 1324
+        assert catalog.etag.startswith('"')
+        assert client.get_catalog(catalog.etag) is None
+        assert client.get_catalog('"stale"') is not None
+        item = catalog.item("411700-GJJ-0901")
+        assert item is not None and item.instant and item.cross_province
+        assert item.department_zh == "驻马店市住房公积金管理中心"
+        assert [f.type for f in item.form] == ["text", "text", "phone", "amount", "number"]
+        assert Catalog.from_json(catalog.raw, catalog.etag) == catalog
+
+
+def test_rule_set_is_published_for_the_self_check(server: CentralServer) -> None:
+    import requests
+
+    from kiosk.api_client import KioskSigner
+
+    response = requests.get(
+        server.base_url + "/v1/rule-sets/411700-ZJ-0901",
+        auth=KioskSigner(server.kiosk_id, server.secret),
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()["conditions"]][-1] == "equipment_dismantled"
+
+
+def test_client_parses_items_it_is_given(server: CentralServer) -> None:
+    with server.client() as client:
+        assert isinstance(client, ApiClient)
+        catalog = client.get_catalog(None)
+    assert catalog is not None
+    assert {s.code for s in catalog.elder_sections} == {
+        "social_security",
+        "pension",
+        "medical",
+        "provident_fund",
+        "household",
+    }
