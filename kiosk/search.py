@@ -3,15 +3,14 @@
 "公积金", "gongjijin", "gong ji jin" and "gjj" all find the provident-fund items. Everything that depends
 only on the catalogue (pinyin of every name, initials, lower-cased English) is computed once in the
 constructor, so a query is a scan of short precomputed strings: well under a millisecond for the ~1,300
-items of a city's catalogue.
+items of a city's catalogue. Building the index is the slow part (pinyin dictionaries): do it off the UI
+thread; the index is immutable, so it may be built on one thread and used on another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-from pypinyin import Style, lazy_pinyin
 
 from kiosk.catalog import ServiceItem
 
@@ -26,6 +25,10 @@ class _Entry:
 
 
 def _pinyin_forms(text: str) -> tuple[str, str]:
+    # Imported here: loading pypinyin's dictionaries takes about a third of a second, which the kiosk
+    # spends on a worker thread after the first frame rather than before it.
+    from pypinyin import Style, lazy_pinyin
+
     syllables = [s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="default")]
     letters = [s for s in syllables if s.isalnum()]
     return "".join(letters), "".join(s[0] for s in letters if s)

@@ -96,15 +96,19 @@ class KioskUi:
 
     def close(self) -> None:
         """Tear the screens down before the adapters they bind to go away (no dangling bindings)."""
-        from PySide6.QtCore import QCoreApplication, QEvent
+        import shiboken6
 
         self.timer.stop()
         self.window.close()
-        for root in self.engine.rootObjects():
-            root.deleteLater()
-        self.engine.deleteLater()
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        QCoreApplication.processEvents()
+        for guard in ("watchdog", "lockdown"):
+            stop = getattr(self.extras.get(guard), "stop", None) or getattr(
+                self.extras.get(guard), "release", None
+            )
+            if stop is not None:
+                stop()
+        if shiboken6.isValid(self.engine):
+            # Synchronously: the engine deletes its windows and bindings while the adapters still live.
+            shiboken6.delete(self.engine)
 
 
 def build_ui(
@@ -137,7 +141,7 @@ def build_ui(
         receipt_context=receipt_context,
     )
     session = Session(journey, clock, settings)
-    adapter = SessionAdapter(session, SearchIndex(catalog.items))
+    adapter = SessionAdapter(session, SearchIndex(()))
     theme = ThemeAdapter()
     theme.set_elder(session.elder_mode)
     speech = SpeechAdapter(voice)
@@ -173,6 +177,13 @@ def build_ui(
     assert isinstance(window, QQuickWindow)
     log.info("screens loaded", extra={"font": font})
 
+    # Pinyin dictionaries load in about a third of a second: build the search index after the window.
+    runner.run(
+        lambda: SearchIndex(catalog.items),
+        adapter.set_search,
+        lambda exc: log.error("search index not built", extra={"error": type(exc).__name__}),
+    )
+
     timer = QTimer()
     timer.setInterval(tick_ms)
     timer.timeout.connect(adapter.tick)
@@ -180,7 +191,8 @@ def build_ui(
 
     # Context properties do not keep Python objects alive: the KioskUi holds them.
     extras: dict[str, Any] = {"flags": flags, "qr": qr_provider}
-    _install_kiosk_guards(window, extras)
+    if fullscreen:
+        _install_kiosk_guards(window, extras)
     if fullscreen:
         window.showFullScreen()
     else:
@@ -189,17 +201,11 @@ def build_ui(
 
 
 def _install_kiosk_guards(window: QQuickWindow, extras: dict[str, Any]) -> None:
-    """Lockdown (no escape shortcuts) and the systemd watchdog ping, when those modules are present."""
+    """Lockdown (no escape shortcuts) and the systemd watchdog (READY after the first frame)."""
+    from kiosk.sdnotify import SdNotifier
+    from ui.lockdown import Lockdown
+    from ui.watchdog import start_watchdog
+
     app = QGuiApplication.instance()
-    try:
-        from ui import lockdown  # type: ignore[attr-defined]
-    except ImportError:
-        lockdown = None
-    if lockdown is not None and hasattr(lockdown, "install"):
-        extras["lockdown"] = lockdown.install(app)
-    try:
-        from ui import watchdog  # type: ignore[attr-defined]
-    except ImportError:
-        watchdog = None
-    if watchdog is not None and hasattr(watchdog, "start"):
-        extras["watchdog"] = watchdog.start()
+    extras["lockdown"] = Lockdown(app, window)
+    extras["watchdog"] = start_watchdog(app, window, SdNotifier.from_environment())

@@ -53,11 +53,14 @@ class Tour:
         self.extras: dict[str, object] = {}
 
     def pump(self, seconds: float = 0.05) -> None:
-        from PySide6.QtCore import QCoreApplication
+        from PySide6.QtCore import QEventLoop
 
+        # QEventLoop.processEvents: QCoreApplication.processEvents leaks a reference to None per call
+        # in this PySide6 release, which aborts long runs.
+        loop = QEventLoop()
         end = time.monotonic() + seconds
         while True:
-            QCoreApplication.processEvents()
+            loop.processEvents()
             if time.monotonic() >= end:
                 return
             time.sleep(0.005)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QEventLoop
 from PySide6.QtQuick import QQuickItem
 
 
 def pump(seconds: float = 0.05) -> None:
+    # QEventLoop.processEvents: QCoreApplication.processEvents leaks a reference to None per call
+    # in this PySide6 release, which aborts long runs.
+    loop = QEventLoop()
     end = time.monotonic() + seconds
     while True:
-        QCoreApplication.processEvents()
+        loop.processEvents()
         if time.monotonic() >= end:
             return
         time.sleep(0.005)

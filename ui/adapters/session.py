@@ -125,6 +125,11 @@ class SessionAdapter(QObject):
             self._phase, self._remaining = phase, remaining
             self.idleChanged.emit()
 
+    def set_search(self, index: SearchIndex) -> None:
+        """Take the search index once it is built (it is built off the UI thread at start)."""
+        self._search = index
+        self._rebuild()
+
     def set_online(self, online: bool) -> None:
         if online != self._online:
             self._online = online
