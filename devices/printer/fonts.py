@@ -61,17 +61,24 @@ def find_cjk_font(explicit: str | None = None) -> FontSource:
 
 
 def _simplified_chinese_face(path: str) -> int:
-    """The index of the Simplified Chinese face in a collection (0 for single fonts)."""
+    """The index of the Simplified Chinese face in a collection (0 for single fonts).
+
+    The monospaced face is preferred: its Latin letters are exactly half as wide as its
+    ideographs, like a printer's 12×24 and 24×24 fonts, so drawn lines keep the printer's grid.
+    """
     if not path.lower().endswith(".ttc"):
         return 0
+    found: int | None = None
     for index in range(16):
         try:
             family, _style = ImageFont.truetype(path, size=12, index=index).getname()
         except OSError:
             break
         if family and family.endswith(" SC"):
-            return index
-    return 0
+            if "Mono" in family:
+                return index
+            found = index if found is None else found
+    return found or 0
 
 
 def _fc_match() -> FontSource | None:

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 from devices.printer.charset import display_columns
 from devices.printer.fonts import FontSource, find_cjk_font
 from devices.printer.profiles import HALF_WIDTH_DOTS, LINE_HEIGHT_DOTS
+from devices.printer.raster import draw_glyph
 
 MARGIN: Final = 16
 MAX_HEIGHT: Final = 30000
@@ -137,18 +138,13 @@ class _Interpreter:
         cell = HALF_WIDTH_DOTS * scale_w
         width = min(sum(display_columns(c) for c in text) * cell, self.paper.width)
         image = Image.new("L", (max(width, 1), height), 255)
-        face = self.font.load(LINE_HEIGHT_DOTS - 2)
         x = 0
         for char in text:
             w = display_columns(char) * cell
             if x + w > width:
                 break
-            # Draw at the base size and stretch, which is what GS ! does on a printer.
-            glyph = Image.new("L", (display_columns(char) * HALF_WIDTH_DOTS, LINE_HEIGHT_DOTS), 255)
-            ImageDraw.Draw(glyph).text(
-                (glyph.width / 2, LINE_HEIGHT_DOTS / 2), char, fill=0, font=face, anchor="mm"
-            )
-            image.paste(glyph.resize((w, height)), (x, 0))
+            # Drawn at the base size and stretched, which is what GS ! does on a printer.
+            image.paste(draw_glyph(char, self.font).resize((w, height)), (x, 0))
             x += w
         self.paper.place(image, s.align)
 

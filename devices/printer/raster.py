@@ -56,16 +56,21 @@ def draw_text_line(
     used = min(columns * cell_w, width_dots)
     x = {"left": 0, "center": (width_dots - used) // 2, "right": width_dots - used}[align]
     image = Image.new("L", (width_dots, height), 255)
-    face = font.load(LINE_HEIGHT_DOTS - 2)
     for char in text:
         cell = display_columns(char) * cell_w
         if x + cell > width_dots:
             break
         # Drawn at the base size and stretched, which is what GS ! does to the printer's own font.
-        glyph = Image.new("L", (display_columns(char) * HALF_WIDTH_DOTS, LINE_HEIGHT_DOTS), 255)
-        ImageDraw.Draw(glyph).text(
-            (glyph.width / 2, LINE_HEIGHT_DOTS / 2), char, fill=0, font=face, anchor="mm"
-        )
-        image.paste(glyph.resize((cell, height)), (x, 0))
+        image.paste(draw_glyph(char, font).resize((cell, height)), (x, 0))
         x += cell
     return image
+
+
+def draw_glyph(char: str, font: FontSource) -> Image.Image:
+    """``char`` in its printer cell (12×24 half-width, 24×24 full-width), squeezed if wider."""
+    cell_w = display_columns(char) * HALF_WIDTH_DOTS
+    face = font.load(LINE_HEIGHT_DOTS - 2)
+    natural = max(cell_w, int(face.getlength(char) + 0.99))
+    glyph = Image.new("L", (natural, LINE_HEIGHT_DOTS), 255)
+    ImageDraw.Draw(glyph).text((natural / 2, LINE_HEIGHT_DOTS / 2), char, fill=0, font=face, anchor="mm")
+    return glyph if natural == cell_w else glyph.resize((cell_w, LINE_HEIGHT_DOTS))

@@ -31,7 +31,7 @@ from devices.printer.raster import draw_text_line, image_to_raster
 
 QR_QUIET_MODULES: Final = 4
 MIN_QR_MODULE_DOTS: Final = 3
-_NO_BREAK_BEFORE: Final = frozenset("，。、；：！？）》」』】,.;:!?)%")
+_NO_BREAK_BEFORE: Final = frozenset("，。、；：！？）》」』】…～")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +116,7 @@ class ReceiptRenderer:
         if gap >= 1:
             return self._line(_Line(label + " " * gap + value if value else label))
         out = self._lines(_wrap(label, columns), "left")
-        return out + self._lines(_wrap(value, columns - 2, indent="  "), "left")
+        return out + self._lines(_wrap(value, columns, indent="  "), "left")
 
     def _separator(self) -> bytes:
         return self._line(_Line("-" * self.profile.columns))
@@ -158,19 +158,25 @@ def render_receipt(doc: ReceiptDocument, profile: PrinterProfile, *, font: FontS
 
 
 def _wrap(text: str, columns: int, *, indent: str = "") -> list[str]:
-    """Split ``text`` into lines of at most ``columns`` half-width columns.
+    """Split ``text`` into lines of at most ``columns`` half-width columns (``indent`` included).
 
-    Latin words are kept whole where they fit; closing punctuation never starts a line (it stays
-    on the previous one even if that line runs one character long, as Chinese typesetting does).
+    Latin words are kept whole where they fit; closing punctuation never starts a line (the
+    character before it moves down with it, as Chinese typesetting does).
     """
-    columns = max(columns, 2)
+    columns = max(columns - text_columns(indent), 2)
     lines: list[str] = []
     current = ""
     width = 0
     for char in text:
         cw = display_columns(char)
-        if width + cw > columns and current and char not in _NO_BREAK_BEFORE:
-            head, tail = _split_latin_word(current) if _is_latin_word_char(char) else (current, "")
+        if width + cw > columns and current:
+            if char in _NO_BREAK_BEFORE and len(current) > 1:
+                # Closing punctuation never starts a line: the character before it moves down too.
+                head, tail = current[:-1], current[-1]
+            elif _is_latin_word_char(char):
+                head, tail = _split_latin_word(current)
+            else:
+                head, tail = current, ""
             lines.append(head.rstrip())
             current = tail.lstrip()
             width = text_columns(current)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from devices.printer import commands
-from devices.printer.charset import printer_has_glyph
+from devices.printer.charset import printer_has_glyph, text_columns
 from devices.printer.document import ReceiptContentError, ReceiptDocument
 from devices.printer.profiles import PROFILES, get_profile
 from devices.printer.render import _wrap, render_receipt
@@ -130,8 +130,11 @@ def test_rows_right_align_values_on_the_profile_width() -> None:
 
 def test_wrap_keeps_latin_words_and_never_starts_a_line_with_closing_punctuation() -> None:
     assert _wrap("hello world again", 11) == ["hello world", "again"]
-    lines = _wrap("一二三四五六七八，九", 16)
-    assert lines == ["一二三四五六七八，", "九"]
+    assert _wrap("一二三四五六七八，九", 16) == ["一二三四五六七", "八，九"]
+    assert _wrap("hello world.", 11) == ["hello", "world."]
+    for line in _wrap("如能看清以上内容，打印机工作正常。" * 3, 32, indent="  "):
+        assert text_columns(line) <= 32
+        assert not line.strip().startswith(("，", "。"))
 
 
 def test_partial_cut_and_no_cut_profiles() -> None:
