@@ -16,6 +16,7 @@ Scenarios (``SCENARIOS``) script what a test, the benchmark or the demo needs:
 ``bad_checksum``          the next read response has a wrong checksum, later ones are fine
 ``slow``                  every response starts ``slow_delay_s`` late (within the deadlines)
 ``sam_fault``             the module failed its self-test: every command answers 0x60
+``mute``                  the module hangs: no answer to anything
 ``unsupported_card``      reads answer 0x40 (unknown card type)
 ``unplug_replug``         after the first successful read, unplugged for ``replug_after_s``
 ========================  ======================================================================
@@ -50,6 +51,7 @@ SCENARIOS: Final = (
     "bad_checksum",
     "slow",
     "sam_fault",
+    "mute",
     "unsupported_card",
     "unplug_replug",
 )
@@ -181,7 +183,7 @@ class SamReaderEmulator:
         if scenario in ("removed_mid_read", "flaky_read", "bad_checksum"):
             with self._lock:
                 self._pending_faults = 1
-        if scenario not in ("normal", "no_card", "sam_fault"):
+        if scenario not in ("normal", "no_card", "sam_fault", "mute"):
             self.place_card()
 
     # -- the protocol ----------------------------------------------------------------------------
@@ -217,6 +219,8 @@ class SamReaderEmulator:
             card = None
         if scenario == "sam_fault":
             self._answer("fault", _SAM_SELF_TEST)
+            return
+        if scenario == "mute":
             return
         key = (cmd, para)
         if key == (codec.STATUS.cmd, codec.STATUS.para) or key == (codec.RESET.cmd, codec.RESET.para):

@@ -22,7 +22,13 @@ _AFTER_BAD_FRAME_S: Final = 0.1
 
 
 class SamLink:
-    """Command/response over a ``Transport``. ``timeout_scale`` stretches every deadline."""
+    """Command/response over a ``Transport``. ``timeout_scale`` stretches every deadline.
+
+    Known limit: the protocol has no sequence numbers, so an answer that arrives after its
+    deadline could be taken for the answer to the next command. Input is discarded before every
+    command, which drops late answers that arrived by then; the length and layout checks of the
+    read response catch the rest (a mismatched answer fails the cycle, which is retried).
+    """
 
     def __init__(self, transport: Transport, *, timeout_scale: float = 1.0) -> None:
         self._transport = transport
@@ -54,14 +60,15 @@ class SamLink:
         self._transport.discard_input()
         self._decoder.reset()
         self._transport.write(command.frame(data))
-        deadline = time.monotonic() + command.timeout_s * self._scale
+        timeout_s = command.timeout_s * self._scale
+        deadline = time.monotonic() + timeout_s
         last_error: FrameError | None = None
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 if last_error is not None:
                     raise last_error
-                raise DeviceTimeoutError(f"no answer to {command.name} within {command.timeout_s:g} s")
+                raise DeviceTimeoutError(f"no answer to {command.name} within {timeout_s:g} s")
             chunk = self._transport.read_some(remaining)
             for item in self._decoder.feed(chunk):
                 if isinstance(item, FrameError):

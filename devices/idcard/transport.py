@@ -5,14 +5,15 @@ would be another class with the same three methods.
 from __future__ import annotations
 
 import contextlib
+import select
 import termios
 from typing import Final, Protocol
 
 import serial
 
-from devices.base import DeviceNotFoundError
+from devices.base import DeviceError, DeviceNotFoundError, Health
 
-__all__ = ["SerialTransport", "Transport", "TransportFactory"]
+__all__ = ["PortBusyError", "SerialTransport", "Transport", "TransportFactory"]
 
 # termios.error is not an OSError: pyserial lets it escape from flushes on a vanished device.
 _PORT_ERRORS: Final = (serial.SerialException, OSError, termios.error)
@@ -37,13 +38,26 @@ class TransportFactory(Protocol):
     def __call__(self, port: str, baud: int) -> Transport: ...
 
 
+class PortBusyError(DeviceError):
+    """Another process holds the port (the kiosk itself, while a technician runs a tool)."""
+
+    default_code = "port_busy"
+    health = Health.BUSY
+
+
 class SerialTransport:
-    """A serial port through pyserial. Modem lines are never touched (they fail on ptys and on
-    many USB-serial adapters)."""
+    """A serial port through pyserial, locked for exclusive use (two readers of one line would
+    steal each other's bytes). Modem lines are never touched: they fail on ptys and on many
+    USB-serial adapters. Reads wait in ``select`` so the port's settings are set once, at open.
+    """
 
     def __init__(self, port: str, baud: int) -> None:
         try:
-            self._serial = serial.Serial(port, baud, timeout=0, write_timeout=2.0)
+            self._serial = serial.Serial(port, baud, timeout=0, write_timeout=2.0, exclusive=True)
+        except serial.SerialException as exc:
+            if "lock" in str(exc):
+                raise PortBusyError(f"serial port {port} is in use by another program") from None
+            raise DeviceNotFoundError(f"cannot open serial port {port}: {_reason(exc)}") from None
         except (*_PORT_ERRORS, ValueError) as exc:
             raise DeviceNotFoundError(f"cannot open serial port {port}: {_reason(exc)}") from None
         self._port = port
@@ -56,9 +70,15 @@ class SerialTransport:
 
     def read_some(self, timeout_s: float) -> bytes:
         try:
-            self._serial.timeout = max(0.0, timeout_s)
-            waiting = self._serial.in_waiting
-            return bytes(self._serial.read(max(1, waiting)))
+            ready, _, _ = select.select([self._serial.fileno()], [], [], max(0.0, timeout_s))
+            if not ready:
+                return b""
+            # Non-blocking read of what is there; a vanished device reads as "ready, no data",
+            # which pyserial turns into SerialException.
+            data = bytes(self._serial.read(max(1, self._serial.in_waiting)))
+            if not data:
+                raise DeviceNotFoundError(f"serial port {self._port} lost: ready but no data")
+            return data
         except _PORT_ERRORS as exc:
             raise DeviceNotFoundError(f"serial port {self._port} lost: {_reason(exc)}") from None
 

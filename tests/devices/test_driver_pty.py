@@ -258,3 +258,35 @@ def test_paced_read_takes_at_least_the_wire_time() -> None:
         reader.close()
     assert log.data()
     assert elapsed >= emu.harness.wire_time(1295)
+
+
+def test_a_second_program_cannot_steal_the_port(emulator: SamReaderEmulator) -> None:
+    from devices.idcard.transport import PortBusyError, SerialTransport
+
+    first = SerialTransport(emulator.path, 115200)
+    try:
+        with pytest.raises(PortBusyError) as error:
+            SerialTransport(emulator.path, 115200)
+        assert error.value.health is Health.BUSY
+    finally:
+        first.close()
+    SerialTransport(emulator.path, 115200).close()
+
+
+def test_a_reader_that_stops_answering_goes_offline_after_three_misses() -> None:
+    with SamReaderEmulator(paced=False) as emu:
+        log = EventLog()
+        reader = SamCardReader(emu.path)  # the production deadlines: find 0.3 s
+        reader.attach("idcard", log)
+        reader.open()
+        reader.enable()
+        emu.set_scenario("mute")
+        reader.poll()
+        reader.poll()  # two misses are tolerated: a busy host can miss a deadline
+        assert reader.health is Health.ONLINE
+        with pytest.raises(DeviceTimeoutError):
+            for _ in range(5):
+                reader.poll()
+        assert reader.health is Health.OFFLINE
+        assert log.errors() == ["timeout"]
+        reader.close()

