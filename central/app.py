@@ -130,8 +130,12 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> Response:
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
-        title = {404: "Not found", 405: "Method not allowed"}.get(error.status_code, "HTTP error")
+        slug = {400: "malformed-request", 404: "not-found", 405: "method-not-allowed"}.get(
+            error.status_code, "http-error"
+        )
+        title = {400: "Malformed request", 404: "Not found", 405: "Method not allowed"}.get(
+            error.status_code, "HTTP error"
+        )
         return _problem_response(ProblemError(error.status_code, slug, title, str(error.detail)))
 
     @app.exception_handler(Exception)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from central.applications import CHINA, KEY_PATTERN
 from central.catalog import CatalogStore
@@ -137,14 +138,7 @@ class AppointmentService:
             )
         try:
             with self._db.write() as session:
-                usage = session.get(SlotUsageRow, (booking.zone, booking.day, booking.slot))
-                if usage is None:
-                    session.add(
-                        SlotUsageRow(
-                            zone=booking.zone, day=booking.day, slot=booking.slot, booked=0, issued=0
-                        )
-                    )
-                    session.flush()
+                self._ensure_usage_row(session, booking)
                 taken = session.execute(
                     update(SlotUsageRow)
                     .where(
@@ -185,6 +179,19 @@ class AppointmentService:
         assert stored is not None
         del zone
         return 201, self._ticket(stored)
+
+    @staticmethod
+    def _ensure_usage_row(session: Session, booking: BookingIn) -> None:
+        if session.get(SlotUsageRow, (booking.zone, booking.day, booking.slot)) is not None:
+            return
+        try:
+            # A savepoint: when another booking creates the row first, carry on with that row.
+            with session.begin_nested():
+                session.add(
+                    SlotUsageRow(zone=booking.zone, day=booking.day, slot=booking.slot, booked=0, issued=0)
+                )
+        except IntegrityError:
+            pass
 
     def _find(self, kiosk_id: str, booking_id: str) -> BookingRow | None:
         with self._db.read() as session:

@@ -10,7 +10,7 @@ from fastapi.openapi.utils import get_openapi
 from central.problems import PROBLEM_MEDIA_TYPE
 
 ERROR_DESCRIPTIONS = {
-    "400": "Bad request (e.g. Idempotency-Key missing)",
+    "400": "Bad request (malformed body, Idempotency-Key missing)",
     "401": "Kiosk authentication failed",
     "404": "Not found",
     "409": "Conflict (still processing, slot full, not reviewable)",
@@ -73,6 +73,10 @@ def install_openapi(app: FastAPI) -> None:
                 if method in ("post", "put") or "{" in path:
                     responses.setdefault(
                         "422", {"description": ERROR_DESCRIPTIONS["422"], "content": problem_content}
+                    )
+                if method in ("post", "put"):
+                    responses.setdefault(
+                        "400", {"description": ERROR_DESCRIPTIONS["400"], "content": problem_content}
                     )
                 if path.startswith("/v1/admin"):
                     operation["security"] = [{"adminToken": []}]

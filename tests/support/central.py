@@ -49,6 +49,8 @@ __all__ = [
     "EXPIRED_IDENTITY_TOKEN",
     "CentralServer",
     "DemoPerson",
+    "PostgresCluster",
+    "PostgresUnavailable",
     "central_server",
     "demo_company_code",
     "other_company_code",
@@ -56,6 +58,7 @@ __all__ = [
     "running_central",
     "seeded_database",
     "start_central",
+    "start_postgres",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -214,6 +217,126 @@ def start_central(*, kiosk_id: str = "test-kiosk-01", db_url: str | None = None)
             last_error = error
     shutil.rmtree(workdir, ignore_errors=True)
     raise RuntimeError(f"could not start the central service: {last_error}")
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server can be started here (the message says why)."""
+
+
+def _postgres_bin() -> Path:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    if found:
+        return found[-1].parent
+    on_path = shutil.which("initdb")
+    if on_path:
+        return Path(on_path).parent
+    raise PostgresUnavailable("PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+
+
+@dataclass
+class PostgresCluster:
+    """A private PostgreSQL cluster on 127.0.0.1, in a temporary directory."""
+
+    port: int
+    directory: Path
+    bin_dir: Path
+    as_user: list[str]
+    created: int = 0
+
+    def new_database(self) -> str:
+        """Create an empty database; returns its SQLAlchemy URL."""
+        import psycopg
+
+        self.created += 1
+        name = f"central_{os.getpid()}_{self.created}"
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        """Stop the server and delete the cluster."""
+        subprocess.run(
+            [
+                *self.as_user,
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.directory / "data"),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def start_postgres(*, durable: bool = False) -> PostgresCluster:
+    """Start a throwaway cluster (fsync off unless ``durable``); raises PostgresUnavailable."""
+    bin_dir = _postgres_bin()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root: run it as the "postgres" system user.
+        import pwd
+
+        try:
+            owner = pwd.getpwnam("postgres")
+        except KeyError:
+            raise PostgresUnavailable(
+                "running as root and there is no 'postgres' user to run the server"
+            ) from None
+        as_user = ["runuser", "-u", "postgres", "--"]
+    directory = Path(tempfile.mkdtemp(prefix="central-pg-"))
+    if as_user:
+        os.chown(directory, owner.pw_uid, owner.pw_gid)
+    port = _free_port()
+    try:
+        subprocess.run(
+            [
+                *as_user,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(directory / "data"),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+        options = f"-h 127.0.0.1 -p {port} -k {directory} -c max_connections=200" + ("" if durable else " -F")
+        subprocess.run(
+            [
+                *as_user,
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(directory / "data"),
+                "-o",
+                options,
+                "-l",
+                str(directory / "server.log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            capture_output=True,
+            timeout=120,
+            check=True,
+        )
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as error:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise PostgresUnavailable(f"could not start a PostgreSQL cluster: {error}") from error
+    return PostgresCluster(port=port, directory=directory, bin_dir=bin_dir, as_user=as_user)
 
 
 @contextmanager
