@@ -131,6 +131,12 @@ PACKAGES=(
   libusb-1.0-0                            # USB receipt printers (python-escpos through libusb)
 )
 [[ $VOICE -eq 1 ]] && PACKAGES+=(speech-dispatcher speech-dispatcher-espeak-ng espeak-ng)
+# A scanner in keyboard mode is read with python-evdev, which is built against the kernel headers.
+EXTRAS=""
+if [[ $SCANNER_MODE == hid ]]; then
+  PACKAGES+=(gcc libc6-dev linux-libc-dev python3-dev)
+  EXTRAS="[evdev]"
+fi
 
 install_packages() {
   local missing=() p status
@@ -195,7 +201,7 @@ install_application() {
   fi
   if [[ $DRY_RUN -eq 1 ]]; then
     say "would run: python3 -m venv $venv"
-    say "would run: $venv/bin/pip install ${pip_args[*]} $SOURCE  ($SOURCE_KIND $fingerprint)"
+    say "would run: $venv/bin/pip install ${pip_args[*]} $SOURCE$EXTRAS  ($SOURCE_KIND $fingerprint)"
     return
   fi
   if [[ ! -x "$venv/bin/python3" ]]; then
@@ -206,7 +212,11 @@ install_application() {
     return
   fi
   say "installing the application from $SOURCE"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "${pip_args[@]}" --upgrade "$SOURCE"
+  local pip=("$venv/bin/pip" install --quiet --disable-pip-version-check "${pip_args[@]}")
+  # First the dependencies, then the application itself again even when its version number did
+  # not change (a rebuilt wheel or an edited tree).
+  "${pip[@]}" --upgrade "$SOURCE$EXTRAS"
+  "${pip[@]}" --force-reinstall --no-deps "$SOURCE"
   printf '%s\n' "$fingerprint" >"$stamp"
   changed "installed the application ($SOURCE_KIND $fingerprint)"
 }
