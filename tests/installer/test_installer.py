@@ -84,16 +84,26 @@ def test_second_run_changes_nothing(installed: Path) -> None:
     assert snapshot(installed) == before
 
 
+def host_state() -> dict[str, object]:
+    """What a real installation would change on this machine."""
+    paths = (
+        "/etc/civic-kiosk",
+        "/opt/civic-kiosk",
+        "/var/lib/civic-kiosk",
+        "/etc/systemd/system/civic-kiosk.service",
+    )
+    user = subprocess.run(["getent", "passwd", "kiosk"], capture_output=True, text=True).stdout
+    return {"user": user, **{path: Path(path).exists() for path in paths}}
+
+
 def test_dry_run_touches_nothing_on_the_host(tmp_path: Path) -> None:
-    assert not Path("/etc/civic-kiosk").exists()
+    before = host_state()
     result = run_script("install.sh", "--root", str(tmp_path / "r"), "--dry-run")
     assert result.returncode == 0, result.stderr
     shown = [line for line in result.stdout.splitlines() if line.startswith("would run: ")]
     for command in ("useradd", "apt-get install", "systemctl daemon-reload", "udevadm", "pip install"):
         assert any(command in line for line in shown), command
-    assert not Path("/etc/civic-kiosk").exists()
-    assert not Path("/opt/civic-kiosk").exists()
-    assert subprocess.run(["getent", "passwd", "kiosk"], capture_output=True).returncode != 0
+    assert host_state() == before
 
 
 def test_the_config_template_loads_and_names_the_stable_device_links(installed: Path, monkeypatch) -> None:
