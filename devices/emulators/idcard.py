@@ -104,7 +104,10 @@ class SamReaderEmulator:
         paced: bool = True,
         slow_delay_s: float = 0.12,
         replug_after_s: float = 1.0,
+        unanswered: frozenset[str] = frozenset(),
     ) -> None:
+        """``unanswered`` names commands (``"appended_address"``, ``"sam_id"`` …) the emulated
+        module never answers, whatever the scenario."""
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
         self._default_card = card or sample_card()
@@ -116,6 +119,7 @@ class SamReaderEmulator:
         self._scenario = scenario
         self._slow_delay_s = slow_delay_s
         self._replug_after_s = replug_after_s
+        self._unanswered = unanswered
         self._pending_faults = 0
         self._replug_timer: threading.Timer | None = None
         self._frame_started_at = 0.0
@@ -275,6 +279,8 @@ class SamReaderEmulator:
             self._answer("appended_address", _OK, padded)
 
     def _answer(self, command: str, sw3: int, data: bytes = b"", *, corrupt: bool = False) -> None:
+        if command in self._unanswered:
+            return
         record = ExchangeRecord(command, self._frame_started_at, sw3)
         self.records.append(record)
         if self.on_record is not None:

@@ -19,6 +19,7 @@ Failure policy (SW3 codes in ``codec.SW3_OUTCOMES``):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Final
@@ -43,7 +44,10 @@ from devices.idcard.transport import SerialTransport, TransportFactory
 
 __all__ = ["PROBE_BAUDS", "SamCardReader"]
 
+_log = logging.getLogger(__name__)
+
 PROBE_BAUDS: Final = (115200, 9600)
+_APPENDED_ENTRY_BYTES: Final = 70
 _MAX_SILENT_EXCHANGES: Final = 3
 
 _USER_MESSAGES: Final[Mapping[str, str]] = {
@@ -202,23 +206,40 @@ class SamCardReader(Device):
         self._expect(response, codec.READ)
         try:
             payload = codec.parse_read_payload(response.data)
-            appended = self._read_appended_address() if self._read_appended else None
-            card = decode_text_block(payload.text, appended_address=appended)
+            card = decode_text_block(payload.text)
         except CardDecodeError as exc:
             if exc.code == "unsupported_card":
                 raise _CycleFailed("unsupported_card") from None
             raise _CycleFailed("card_unreadable") from None
         except FrameError:
             raise _CycleFailed("card_unreadable") from None
-        photo = self._photo_decoder.decode(payload.photo)
+        if self._read_appended:
+            card = self._with_appended_address(card)
+        try:
+            photo = self._photo_decoder.decode(payload.photo)
+        except Exception:
+            # A vendor decoder is a third-party library: its failure must not lose the card.
+            _log.warning("photo decoder failed", exc_info=True)
+            photo = None
         return card if photo is None else replace(card, photo=photo)
 
-    def _read_appended_address(self) -> str | None:
+    def _with_appended_address(self, card: IdCard) -> IdCard:
+        """Add the appended address (30 03); a card whose answer is lost says so in problems."""
         response = self._exchange(codec.APPENDED_ADDRESS)
+        if response is not None and response.outcome is Outcome.NO_CONTENT:
+            return card  # 0x91: the card has none
         if response is None or response.outcome is not Outcome.OK:
-            return None  # 0x91: the card has none
-        text = response.data.decode("utf-16-le", errors="replace").strip(" \x00")
-        return text or None
+            return replace(card, problems=(*card.problems, "appended_address_unread"))
+        # Unconfirmed layout: the data may hold several 70-byte entries, one per change of
+        # address; the last non-empty one is the current address.
+        entries = [
+            response.data[offset : offset + _APPENDED_ENTRY_BYTES]
+            .decode("utf-16-le", errors="replace")
+            .strip(" \x00")
+            for offset in range(0, len(response.data), _APPENDED_ENTRY_BYTES)
+        ]
+        current = next((entry for entry in reversed(entries) if entry), None)
+        return replace(card, appended_address=current)
 
     def _exchange(self, command: Command) -> Response | None:
         """Exchange under the silence rule: None for a missed deadline or a damaged answer,

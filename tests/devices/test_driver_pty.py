@@ -17,7 +17,7 @@ from devices.base import (
     RecommendedAction,
 )
 from devices.emulators.idcard import SamReaderEmulator
-from devices.idcard.card import IdCard
+from devices.idcard.card import IdCard, Photo
 from devices.idcard.driver import SamCardReader
 from devices.idcard.samples import SAMPLE_CARDS, sample_card
 from tests.support.devices import EventLog
@@ -31,7 +31,8 @@ def emulator() -> Iterator[SamReaderEmulator]:
 
 def _reader(emu: SamReaderEmulator, log: EventLog, **kwargs: object) -> SamCardReader:
     # Generous deadlines: the test machine is shared and noisy.
-    reader = SamCardReader(emu.path, timeout_scale=3.0, **kwargs)  # type: ignore[arg-type]
+    options: dict[str, object] = {"timeout_scale": 3.0, **kwargs}
+    reader = SamCardReader(emu.path, **options)  # type: ignore[arg-type]
     reader.attach("idcard", log)
     return reader
 
@@ -290,3 +291,81 @@ def test_a_reader_that_stops_answering_goes_offline_after_three_misses() -> None
         assert reader.health is Health.OFFLINE
         assert log.errors() == ["timeout"]
         reader.close()
+
+
+def test_a_lost_appended_address_answer_is_flagged_on_the_card() -> None:
+    card = sample_card("resident_elder")
+    with SamReaderEmulator(
+        card=card, scenario="card_placed", paced=False, unanswered=frozenset({"appended_address"})
+    ) as emu:
+        log = EventLog()
+        reader = _reader(emu, log, timeout_scale=1.0)
+        reader.open()
+        reader.enable()
+        reader.poll()
+        reader.close()
+    (delivered,) = log.data()
+    assert isinstance(delivered, IdCard)
+    assert delivered.appended_address is None
+    assert delivered.problems == ("appended_address_unread",)
+
+
+def test_a_reader_that_keeps_its_sam_id_to_itself_still_reads() -> None:
+    with SamReaderEmulator(scenario="card_placed", paced=False, unanswered=frozenset({"sam_id"})) as emu:
+        log = EventLog()
+        reader = _reader(emu, log, timeout_scale=1.0)
+        reader.open()
+        assert reader.info().serial == "unknown"
+        reader.enable()
+        reader.poll()
+        reader.close()
+    assert log.data() == [sample_card()]
+
+
+class FixedPhotoDecoder:
+    """Stands in for a licensed vendor decoder."""
+
+    note = "test decoder"
+
+    def decode(self, wlt: bytes) -> Photo | None:
+        assert len(wlt) == 1024
+        return Photo(102, 126, bytes(102 * 126 * 3))
+
+
+class BrokenPhotoDecoder:
+    note = "broken decoder"
+
+    def decode(self, wlt: bytes) -> Photo | None:
+        raise RuntimeError("vendor library crashed")
+
+
+def test_a_licensed_photo_decoder_plugs_into_the_seam(emulator: SamReaderEmulator) -> None:
+    emulator.place_card()
+    log = EventLog()
+    reader = _reader(emulator, log, photo_decoder=FixedPhotoDecoder())
+    reader.open()
+    assert reader.info().extra["photo"] == "test decoder"
+    reader.enable()
+    reader.poll()
+    reader.close()
+    (card,) = log.data()
+    assert isinstance(card, IdCard) and card.photo is not None and card.photo.width == 102
+
+
+def test_a_failing_photo_decoder_does_not_lose_the_card(emulator: SamReaderEmulator) -> None:
+    emulator.place_card()
+    log = EventLog()
+    reader = _reader(emulator, log, photo_decoder=BrokenPhotoDecoder())
+    reader.open()
+    reader.enable()
+    reader.poll()
+    reader.close()
+    (card,) = log.data()
+    assert isinstance(card, IdCard) and card.photo is None
+
+
+def test_the_default_photo_decoder_says_the_photo_is_unavailable(emulator: SamReaderEmulator) -> None:
+    reader = _reader(emulator, EventLog())
+    reader.open()
+    assert "photo unavailable" in reader.info().extra["photo"]
+    reader.close()
