@@ -83,7 +83,10 @@ def is_escape_route(key: int, modifiers: Qt.KeyboardModifier) -> bool:
 class Lockdown(QObject):
     """The application-wide event filter guarding one citizen window."""
 
-    def __init__(self, app: QCoreApplication, window: QWindow | QWidget) -> None:
+    def __init__(self, app: QCoreApplication | None, window: QWindow | QWidget) -> None:
+        app = app or QCoreApplication.instance()
+        if app is None:
+            raise RuntimeError("the lockdown needs a running Qt application")
         super().__init__(app)
         self._app = app
         self._window = window
@@ -176,6 +179,6 @@ class Lockdown(QObject):
         log.info("restored the minimised kiosk window")
 
 
-def install_lockdown(app: QCoreApplication, window: QWindow | QWidget) -> Lockdown:
+def install_lockdown(app: QCoreApplication | None, window: QWindow | QWidget) -> Lockdown:
     """Lock ``window`` down (see the module docstring); returns the object that can ``release()`` it."""
     return Lockdown(app, window)

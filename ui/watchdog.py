@@ -35,7 +35,10 @@ log = logging.getLogger(__name__)
 class Watchdog(QObject):
     """Sends READY after the first frame and WATCHDOG pings while the loop (and renderer) runs."""
 
-    def __init__(self, app: QCoreApplication, window: QWindow | QWidget, notifier: SdNotifier) -> None:
+    def __init__(self, app: QCoreApplication | None, window: QWindow | QWidget, notifier: SdNotifier) -> None:
+        app = app or QCoreApplication.instance()
+        if app is None:
+            raise RuntimeError("the watchdog needs a running Qt application")
         super().__init__(app)
         self._window = window
         self._notifier = notifier
@@ -106,6 +109,6 @@ class Watchdog(QObject):
             self.pings += 1
 
 
-def start_watchdog(app: QCoreApplication, window: QWindow | QWidget, notifier: SdNotifier) -> Watchdog:
+def start_watchdog(app: QCoreApplication | None, window: QWindow | QWidget, notifier: SdNotifier) -> Watchdog:
     """Start READY/WATCHDOG notifications for ``window``; see the module docstring."""
     return Watchdog(app, window, notifier)
