@@ -79,7 +79,8 @@ class EscposPrinter(Device):
 
     def _open(self) -> None:
         self.transport.open()
-        self._apply(self._query_status())
+        # Applied by open() once the base class has finished (it reports ONLINE on success).
+        self._last_status = self._query_status()
 
     def _close(self) -> None:
         self.transport.close()

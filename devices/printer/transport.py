@@ -86,6 +86,10 @@ def _escpos_open(printer: Any, description: str) -> None:
     except escpos_errors.DeviceNotFoundError:
         raise DeviceNotFoundError(f"no printer at {description}") from None
     except (OSError, ValueError, escpos_errors.Error) as exc:
+        if type(exc).__name__ == "NoBackendError":  # pyusb found no libusb on this system
+            raise DeviceNotFoundError(
+                f"cannot open the printer at {description}: libusb is not installed (libusb-1.0-0)"
+            ) from None
         raise DeviceNotFoundError(f"cannot open the printer at {description}: {type(exc).__name__}") from None
 
 

@@ -190,6 +190,14 @@ def test_nothing_listening_is_not_found() -> None:
         device.open()
 
 
+def test_usb_printer_that_is_not_there_is_not_found() -> None:
+    # Whether libusb is installed or not, a printer that is not plugged in is "no device", not a crash.
+    device = open_device("printer", "escpos-usb://0x0416:0x5011?timeout=1")
+    with pytest.raises(DeviceNotFoundError):
+        device.open()
+    assert device.health is Health.NO_DEVICE
+
+
 def test_file_printer_writes_bytes_and_reports_unknown_status(tmp_path: Path) -> None:
     target = tmp_path / "lp0"
     device = open_device("printer", f"escpos-file://{target}?profile=80mm&qr=raster")
@@ -231,3 +239,15 @@ def test_sim_printer_uses_the_real_renderer_and_states() -> None:
 def test_bad_printer_uris_are_config_errors(uri: str) -> None:
     with pytest.raises(DeviceConfigError):
         open_device("printer", uri)
+
+
+def test_status_read_while_opening_is_what_health_shows() -> None:
+    with NetworkPrinterEmulator("paper_out") as emulator:
+        device = open_device("printer", emulator.uri)
+        recorder = attach(device)
+        device.open()
+        assert device.health is Health.USER_ERROR
+        assert device.status()["paper"] == "out"
+        last = [e for e in recorder.events if isinstance(e, StatusChangedEvent)][-1]
+        assert last.new is Health.USER_ERROR
+        device.close()
