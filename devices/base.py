@@ -17,6 +17,7 @@ manager attaches; errors travel as data (``ErrorEvent``) as well as exceptions (
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -51,6 +52,8 @@ __all__ = [
     "RecommendedAction",
     "StatusChangedEvent",
 ]
+
+_log = logging.getLogger(__name__)
 
 UNKNOWN: Final = "unknown"
 """The status value for anything the device could not or did not report."""
@@ -324,6 +327,12 @@ class Device(ABC):
             self._set_health(exc.health or Health.OFFLINE)
             self._release()
             raise
+        except Exception:
+            # A driver bug: still leave the device CLOSED, so the next attempt really retries.
+            self._transition(DeviceState.ERROR)
+            self._set_health(Health.OFFLINE)
+            self._release()
+            raise
         self._transition(DeviceState.IDLE)
         self._set_health(Health.ONLINE)
 
@@ -465,6 +474,9 @@ class Device(ABC):
     def _release(self) -> None:
         try:
             self._close()
+        except Exception:
+            # close() promises never to raise; a driver whose _close does is logged, not obeyed.
+            _log.warning("%s driver failed to close cleanly", self.kind, exc_info=True)
         finally:
             self._state = DeviceState.CLOSED
             self._io_thread = None

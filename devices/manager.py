@@ -222,17 +222,22 @@ class DeviceManager:
         opened_before = False
         try:
             while not self._stopping.is_set():
-                if not device.state.is_open:
-                    if not self._try_open(slot):
-                        failures += 1
-                        self._wait(slot, self._backoff.delay(failures - 1))
-                        continue
-                    if opened_before:
-                        slot.reconnects += 1
-                    opened_before = True
-                    failures = 0
-                self._poll(slot)
-                self._wait(slot, device.poll_interval_s)
+                try:
+                    if not device.state.is_open:
+                        if not self._try_open(slot):
+                            failures += 1
+                            self._wait(slot, self._backoff.delay(failures - 1))
+                            continue
+                        if opened_before:
+                            slot.reconnects += 1
+                        opened_before = True
+                        failures = 0
+                    self._poll(slot)
+                    self._wait(slot, device.poll_interval_s)
+                except Exception as exc:  # whatever happens, the worker survives
+                    self._driver_bug(slot, exc)
+                    failures += 1
+                    self._wait(slot, self._backoff.delay(failures - 1))
         finally:
             device.close()
 
@@ -323,11 +328,14 @@ class DeviceManager:
         self._post(lambda: self._dispatch(event))
 
     def _dispatch(self, event: DeviceEvent) -> None:
-        """Runs on the core thread."""
+        """Runs on the core thread. One failing listener does not deprive the others."""
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
-            listener(event)
+            try:
+                listener(event)
+            except Exception:
+                _log.exception("device event listener failed")
 
     def _slot(self, name: str) -> _Slot:
         try:

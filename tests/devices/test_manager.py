@@ -278,3 +278,50 @@ def test_the_unplug_replug_scenario_is_survived_without_a_restart(core: FakeCore
             assert core.run_until(lambda: len(log.data()) == 2)
         finally:
             manager.stop()
+
+
+class BuggyDevice(Device):
+    """A driver with a bug in open (the first time) and in close (always)."""
+
+    kind = "buggy"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+
+    def _open(self) -> None:
+        self.attempts += 1
+        if self.attempts == 1:
+            raise OSError("unmapped error")
+
+    def _close(self) -> None:
+        raise RuntimeError("close failed")
+
+
+def test_driver_bugs_are_reported_and_the_worker_survives(core: FakeCoreLoop, manager: DeviceManager) -> None:
+    device = BuggyDevice()
+    manager.add("buggy", device)
+    log = EventLog()
+    manager.subscribe(log)
+    manager.start()
+    assert core.run_until(lambda: manager.report()["buggy"].health is Health.ONLINE)
+    assert device.attempts == 2
+    assert core.run_until(lambda: "driver_error" in log.errors())
+    manager.stop()
+    assert device.state is DeviceState.CLOSED
+
+
+def test_a_failing_listener_does_not_silence_the_others(core: FakeCoreLoop, manager: DeviceManager) -> None:
+    reader = SimCardReader()
+    manager.add("idcard", reader)
+
+    def broken(event: object) -> None:
+        raise RuntimeError("listener bug")
+
+    log = EventLog()
+    manager.subscribe(broken)
+    manager.subscribe(log)
+    manager.start()
+    manager.enable("idcard")
+    reader.present()
+    assert core.run_until(lambda: bool(log.data()))
