@@ -11,8 +11,15 @@ JSON form::
      "life_events": [{"code": "retirement", "name_zh": "...", "name_en": "..."}],
      "items": [{"code": "...", "name_zh": "...", "name_en": "...", "department": "housing_fund",
                 "life_events": ["retirement"], "kind": "apply", "instant": true,
-                "needs_zh": ["..."], "needs_en": ["..."], "fields": ["phone"],
-                "partner_cities": [], "popularity": 10}]}
+                "needs_zh": ["..."], "needs_en": ["..."],
+                "form": [{"key": "phone", "type": "phone", "label_zh": "...", "label_en": "...",
+                          "prefilled_from": "identity.phone"}],
+                "partner_cities": ["qianjiang"], "appointment_zone": null, "query": null,
+                "popularity": 10}],
+     "partner_cities": [{"code": "qianjiang", "name_zh": "...", "name_en": "..."}],
+     "zones": [{"code": "Z01", "name_zh": "...", "name_en": "..."}]}
+
+``Catalog.from_api`` converts the API client's catalogue (the central service's published form).
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
+
+from kiosk.forms import FieldSpec, FormError
 
 ItemKind = Literal["apply", "query", "appointment"]
 ITEM_KINDS: tuple[ItemKind, ...] = ("apply", "query", "appointment")
@@ -46,9 +55,10 @@ class ServiceItem:
     """One government service item.
 
     ``kind`` decides the flow: ``apply`` (a form ending in a decision), ``query`` (read live data),
-    ``appointment`` (book a slot in an acceptance zone). ``fields`` are the form fields the government
-    does not already hold (see ``kiosk.forms``). ``partner_cities`` non-empty makes it a cross-province
-    item: the citizen chooses which partner city handles it.
+    ``appointment`` (book a slot in an acceptance zone). ``form`` are the item's form fields (see
+    ``kiosk.forms`` for which of them are asked). ``partner_cities`` non-empty makes it a cross-province
+    item: the citizen chooses which partner city handles it. ``appointment_zone`` fixes the zone of an
+    appointment item; ``query`` names the live data a query item reads.
     """
 
     code: str
@@ -60,9 +70,11 @@ class ServiceItem:
     instant: bool = False
     needs_zh: tuple[str, ...] = ()
     needs_en: tuple[str, ...] = ()
-    fields: tuple[str, ...] = ()
+    form: tuple[FieldSpec, ...] = ()
     partner_cities: tuple[str, ...] = ()
     popularity: int = 0
+    appointment_zone: str | None = None
+    query: str | None = None
 
     def name(self, language: str) -> str:
         return self.name_zh if language == "zh_CN" else self.name_en
@@ -83,6 +95,8 @@ class Catalog:
     departments: tuple[Group, ...] = ()
     life_events: tuple[Group, ...] = ()
     version: str = ""
+    partner_cities: tuple[Group, ...] = ()
+    zones: tuple[Group, ...] = ()
     _by_code: Mapping[str, ServiceItem] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -112,6 +126,12 @@ class Catalog:
                 return g
         return None
 
+    def city(self, code: str) -> Group | None:
+        return next((c for c in self.partner_cities if c.code == code), None)
+
+    def zone(self, code: str) -> Group | None:
+        return next((z for z in self.zones if z.code == code), None)
+
     def items_in_group(self, code: str) -> tuple[ServiceItem, ...]:
         if any(d.code == code for d in self.departments):
             return self.in_department(code)
@@ -130,13 +150,78 @@ class Catalog:
             items = tuple(_item(i, n) for n, i in enumerate(_list(raw, "items")))
             departments = tuple(_group(g) for g in _list(raw, "departments"))
             life_events = tuple(_group(g) for g in _list(raw, "life_events"))
-        except (KeyError, TypeError) as exc:
+            cities = tuple(_group(g) for g in _list(raw, "partner_cities"))
+            zones = tuple(_group(g) for g in _list(raw, "zones"))
+        except (KeyError, TypeError, FormError) as exc:
             raise CatalogError(f"catalogue entry malformed: {exc}") from None
         known = {d.code for d in departments}
         for item in items:
             if known and item.department not in known:
                 raise CatalogError(f"item {item.code!r}: unknown department {item.department!r}")
-        return cls(items, departments, life_events, str(raw.get("version", "")))
+        return cls(items, departments, life_events, str(raw.get("version", "")), cities, zones)
+
+    @classmethod
+    def from_api(cls, api: Any) -> Catalog:
+        """From ``kiosk.api_client.Catalog`` (the central service's catalogue); ``CatalogError`` if bad."""
+        departments: dict[str, Group] = {}
+        items = []
+        try:
+            for raw in api.items:
+                departments.setdefault(
+                    raw.department_code, Group(raw.department_code, raw.department_zh, raw.department_en)
+                )
+                form = tuple(
+                    FieldSpec.from_dict(
+                        {
+                            "key": f.key,
+                            "type": f.type,
+                            "label_zh": f.label_zh,
+                            "label_en": f.label_en,
+                            "hint_zh": f.hint_zh,
+                            "hint_en": f.hint_en,
+                            "required": f.required,
+                            "prefilled_from": f.prefilled_from,
+                            "choices": [
+                                {"value": c.value, "label_zh": c.label_zh, "label_en": c.label_en}
+                                for c in f.choices
+                            ],
+                        }
+                    )
+                    for f in raw.form
+                )
+                kind = raw.kind if raw.kind in ITEM_KINDS else "apply"
+                items.append(
+                    ServiceItem(
+                        code=raw.code,
+                        name_zh=raw.name_zh,
+                        name_en=raw.name_en,
+                        department=raw.department_code,
+                        kind=cast(ItemKind, kind),
+                        life_events=(raw.life_event_code,) if raw.life_event_code else (),
+                        instant=bool(raw.instant),
+                        needs_zh=_split_materials(raw.materials_zh),
+                        needs_en=_split_materials(raw.materials_en),
+                        form=form,
+                        partner_cities=tuple(raw.partner_cities) if raw.cross_province else (),
+                        # The service ranks 1 = most used; the kiosk sorts by descending popularity.
+                        popularity=-int(raw.popularity_rank or 10**6),
+                        appointment_zone=raw.appointment_zone,
+                        query=raw.query_endpoint,
+                    )
+                )
+            cities = tuple(
+                Group(
+                    c.code,
+                    f"{c.name_zh}（{c.province_zh}）" if c.province_zh else c.name_zh,
+                    f"{c.name_en} ({c.province_en})" if c.province_en else c.name_en,
+                )
+                for c in api.partner_cities
+            )
+            zones = tuple(Group(z.code, z.name_zh, z.name_en) for z in api.appointment_zones)
+            life_events = tuple(Group(g.code, g.name_zh, g.name_en) for g in api.life_events)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise CatalogError(f"catalogue from the service malformed: {exc}") from None
+        return cls(tuple(items), tuple(departments.values()), life_events, str(api.version), cities, zones)
 
 
 def _list(raw: Mapping[str, Any], key: str) -> Sequence[Any]:
@@ -176,15 +261,67 @@ def _item(raw: Mapping[str, Any], index: int) -> ServiceItem:
         instant=bool(raw.get("instant", False)),
         needs_zh=_strs(raw.get("needs_zh", []), f"item {code!r}: 'needs_zh'"),
         needs_en=_strs(raw.get("needs_en", []), f"item {code!r}: 'needs_en'"),
-        fields=_strs(raw.get("fields", []), f"item {code!r}: 'fields'"),
+        form=tuple(FieldSpec.from_dict(f) for f in _list(raw, "form")),
         partner_cities=_strs(raw.get("partner_cities", []), f"item {code!r}: 'partner_cities'"),
         popularity=int(raw.get("popularity", 0)),
+        appointment_zone=raw.get("appointment_zone"),
+        query=raw.get("query"),
     )
+
+
+def _split_materials(text: str) -> tuple[str, ...]:
+    parts = [p.strip(" 。.") for p in text.replace("；", "、").replace(";", "、").split("、")]
+    return tuple(p for p in parts if p)
 
 
 def _g(code: str, zh: str, en: str) -> dict[str, str]:
     return {"code": code, "name_zh": zh, "name_en": en}
 
+
+def _field(
+    key: str,
+    type_: str,
+    zh: str,
+    en: str,
+    hint_zh: str = "",
+    hint_en: str = "",
+    *,
+    prefilled_from: str | None = None,
+    choices: tuple[tuple[str, str, str], ...] = (),
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "type": type_,
+        "label_zh": zh,
+        "label_en": en,
+        "hint_zh": hint_zh,
+        "hint_en": hint_en,
+        "prefilled_from": prefilled_from,
+        "choices": [{"value": v, "label_zh": czh, "label_en": cen} for v, czh, cen in choices],
+    }
+
+
+_APPLICANT = [
+    _field("applicant_name", "text", "申请人姓名", "Applicant name", prefilled_from="identity.name"),
+    _field("id_number", "text", "身份证号码", "ID number", prefilled_from="identity.id_number"),
+]
+_PHONE_FIELD = _field(
+    "phone",
+    "phone",
+    "手机号码",
+    "Mobile phone",
+    "审批结果将以短信发送到这个号码",
+    "The decision is sent to this number by text message",
+    prefilled_from="identity.phone",
+)
+_BANK_FIELD = _field(
+    "bank_card_number",
+    "number",
+    "本人银行卡号",
+    "Your bank card number",
+    "16 至 19 位数字，款项将转入此卡",
+    "16 to 19 digits; the money is paid into this card",
+)
 
 # The compiled-in catalogue: the core items of the service hall, used until the first snapshot arrives.
 _BUILTIN: dict[str, Any] = {
@@ -202,6 +339,13 @@ _BUILTIN: dict[str, Any] = {
         _g("running_business", "企业经营", "Running a business"),
         _g("moving_city", "异地办事", "Living in another city"),
     ],
+    "partner_cities": [
+        _g("yueyang", "岳阳（湖南）", "Yueyang (Hunan)"),
+        _g("changzhi", "长治（山西）", "Changzhi (Shanxi)"),
+        _g("xiantao", "仙桃（湖北）", "Xiantao (Hubei)"),
+        _g("qianjiang", "潜江（湖北）", "Qianjiang (Hubei)"),
+    ],
+    "zones": [],
     "items": [
         {
             "code": "HF-BALANCE",
@@ -210,6 +354,7 @@ _BUILTIN: dict[str, Any] = {
             "department": "housing_fund",
             "life_events": ["buying_home", "retirement"],
             "kind": "query",
+            "query": "provident_fund",
             "needs_zh": ["居民身份证或“咱的驻马店”身份码"],
             "needs_en": ["ID card or the city app's identity code"],
             "popularity": 100,
@@ -223,7 +368,7 @@ _BUILTIN: dict[str, Any] = {
             "instant": True,
             "needs_zh": ["居民身份证", "本人银行卡号", "联系电话"],
             "needs_en": ["ID card", "Your bank card number", "A contact phone number"],
-            "fields": ["bank_account", "phone"],
+            "form": [*_APPLICANT, _BANK_FIELD, _PHONE_FIELD],
             "popularity": 80,
         },
         {
@@ -234,7 +379,7 @@ _BUILTIN: dict[str, Any] = {
             "life_events": ["moving_city", "retirement"],
             "needs_zh": ["居民身份证", "本人银行卡号", "联系电话"],
             "needs_en": ["ID card", "Your bank card number", "A contact phone number"],
-            "fields": ["bank_account", "phone"],
+            "form": [*_APPLICANT, _BANK_FIELD, _PHONE_FIELD],
             "partner_cities": ["yueyang", "changzhi", "xiantao", "qianjiang"],
             "popularity": 40,
         },
@@ -247,7 +392,30 @@ _BUILTIN: dict[str, Any] = {
             "instant": True,
             "needs_zh": ["居民身份证", "设备备案编号", "联系电话"],
             "needs_en": ["ID card", "Equipment filing number", "A contact phone number"],
-            "fields": ["equipment_record", "dereg_reason", "phone"],
+            "form": [
+                _field(
+                    "equipment_record_number",
+                    "text",
+                    "设备备案编号",
+                    "Equipment record number",
+                    "字母、数字和 - ，见设备备案证",
+                    "Letters, digits and -, on the filing certificate",
+                ),
+                _field(
+                    "deregistration_reason",
+                    "choice",
+                    "注销原因",
+                    "Reason for deregistration",
+                    "点击一个选项",
+                    "Tap one option",
+                    choices=(
+                        ("scrapped", "报废", "Scrapped"),
+                        ("transferred", "转让出本省", "Sold out of the province"),
+                        ("lost", "灭失", "Lost or destroyed"),
+                    ),
+                ),
+                _PHONE_FIELD,
+            ],
             "popularity": 30,
         },
         {
@@ -259,7 +427,22 @@ _BUILTIN: dict[str, Any] = {
             "instant": True,
             "needs_zh": ["居民身份证"],
             "needs_en": ["ID card"],
-            "fields": ["certificate_use"],
+            "form": [
+                *_APPLICANT,
+                _field(
+                    "purpose",
+                    "choice",
+                    "证明的用途",
+                    "What the certificate is for",
+                    "点击一个选项",
+                    "Tap one option",
+                    choices=(
+                        ("housing", "购房", "House purchase"),
+                        ("school", "子女入学", "School enrolment"),
+                        ("other", "其他", "Other"),
+                    ),
+                ),
+            ],
             "popularity": 70,
         },
         {
@@ -270,7 +453,7 @@ _BUILTIN: dict[str, Any] = {
             "life_events": ["retirement"],
             "needs_zh": ["居民身份证", "本人银行卡号", "联系电话"],
             "needs_en": ["ID card", "Your bank card number", "A contact phone number"],
-            "fields": ["bank_account", "phone"],
+            "form": [*_APPLICANT, _BANK_FIELD, _PHONE_FIELD],
             "popularity": 50,
         },
         {

@@ -38,16 +38,16 @@ class Identity:
     def __repr__(self) -> str:
         return f"Identity(source={self.source!r}, id={self.masked_id!r})"
 
-    def applicant(self) -> dict[str, str]:
+    def applicant(self, phone: str = "") -> dict[str, str]:
         """The applicant block sent with an application (the data the government already holds)."""
-        return {
+        block = {
             "name": self.name,
             "id_number": self.id_number,
-            "sex": self.sex,
-            "birth_date": self.birth_date.isoformat() if self.birth_date else "",
-            "address": self.address,
-            "source": self.source,
+            "source": "idcard" if self.source == "card" else "identity_code",
         }
+        if phone or self.phone:
+            block["phone"] = phone or self.phone
+        return block
 
     @classmethod
     def from_card(cls, card: Any) -> Identity:

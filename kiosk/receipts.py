@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from devices.printer.document import ReceiptDocument
-from kiosk.catalog import ServiceItem
+from kiosk.catalog import Catalog, ServiceItem
 from kiosk.flows.steps import FlowState
-from kiosk.forms import FIELDS, display_value
+from kiosk.forms import answer_rows
 from kiosk.i18n import Language, Strings
 
 TRACKING_PREFIX = "cityapp:track:v1:"
@@ -31,7 +31,9 @@ def tracking_code(application_id: str) -> str:
     return TRACKING_PREFIX + application_id
 
 
-def receipt_for(state: FlowState, item: ServiceItem | None, context: ReceiptContext) -> ReceiptDocument:
+def receipt_for(
+    state: FlowState, item: ServiceItem | None, context: ReceiptContext, catalog: Catalog | None = None
+) -> ReceiptDocument:
     """The receipt for the flow's current result (application, balance, ticket or tracking)."""
     s = Strings(context.language)
     lang = context.language
@@ -54,14 +56,9 @@ def receipt_for(state: FlowState, item: ServiceItem | None, context: ReceiptCont
             (s.text("receipt.slot"), t.slot.label(lang)),
         ]
         footer = (s.text("receipt.footer.ticket"),)
-    elif state.balance is not None:
-        title = s.text("receipt.title.balance")
-        b = state.balance
-        rows += [
-            (s.text("receipt.balance"), s.text("money.yuan", amount=b.balance)),
-            (s.text("receipt.monthly"), s.text("money.yuan", amount=b.monthly_deposit)),
-            (s.text("receipt.as_of"), b.as_of),
-        ]
+    elif state.query_result is not None:
+        title = state.query_result.title(lang)
+        rows += [(r.label(lang), r.value) for r in state.query_result.rows]
         footer = (s.text("receipt.footer.private"),)
     elif state.outcome is not None:
         o = state.outcome
@@ -70,11 +67,10 @@ def receipt_for(state: FlowState, item: ServiceItem | None, context: ReceiptCont
         if o.certificate_ref:
             rows.append((s.text("receipt.certificate"), o.certificate_ref))
         if o.partner_city:
-            rows.append((s.text("receipt.partner"), s.text(f"city.{o.partner_city}")))
-        for key, value in state.answers:
-            spec = FIELDS.get(key)
-            if spec is not None and spec.kind != "choice":
-                rows.append((s.text(spec.name_key), display_value(spec, value)))
+            city = catalog.city(o.partner_city) if catalog is not None else None
+            rows.append((s.text("receipt.partner"), city.name(lang) if city else o.partner_city))
+        if item is not None:
+            rows += answer_rows(item.form, state.identity, dict(state.answers), lang)
         rows.append((s.text("receipt.reference"), o.application_id))
         lines = [r.text(lang) for r in o.reasons]
         qr = tracking_code(o.application_id)

@@ -29,7 +29,7 @@ from kiosk.flows.ports import (
     ServiceUnavailable,
 )
 from kiosk.flows.steps import POINTS_OF_NO_RETURN, STEPS, FlowKind, FlowState, next_step
-from kiosk.forms import field_spec, keypad_accepts, validate
+from kiosk.forms import FieldSpec, keypad_accepts, prefilled, questions, submitted_value, validate
 from kiosk.identity import Identity
 from kiosk.receipts import ReceiptContext, receipt_for, tracking_code
 
@@ -142,6 +142,13 @@ class Journey:
 
     def begin(self, _: str = "") -> None:
         if self._state.step == "item" and self.item is not None:
+            item = self.item
+            zone = self.catalog.zone(item.appointment_zone) if item.appointment_zone else None
+            if zone is not None:
+                chosen = Choice(zone.code, zone.name_zh, zone.name_en)
+                self._advance(zone=chosen)
+                self._load_choices(lambda: self._services.days(chosen.code))
+                return
             self._advance()
             if self._state.step == "zone":
                 self._load_choices(lambda: self._services.zones())
@@ -199,7 +206,10 @@ class Journey:
         state, item = self._state, self.item
         if state.step != "review" or item is None or state.identity is None:
             return
-        applicant, answers = state.identity.applicant(), dict(state.answers)
+        form = {**prefilled(item.form, state.identity), **dict(state.answers)}
+        specs = {spec.key: spec for spec in item.form}
+        answers = {key: submitted_value(specs[key], value) for key, value in form.items() if key in specs}
+        applicant = state.identity.applicant(phone=answers.get("phone", ""))
         partner = state.partner_city or None
         self._advance()
         self._work(
@@ -225,7 +235,7 @@ class Journey:
         if self._state.step not in ("result", "query_result", "ticket", "track_result"):
             return
         context = self._receipt_context()
-        document = receipt_for(self._state, self.item, context)
+        document = receipt_for(self._state, self.item, context, self.catalog)
         job_key = self._job_key()
         if self._printer.paper() == "out":
             self._set(replace(self._state, step="receipt_qr", notice_key="notice.no_paper"))
@@ -306,7 +316,11 @@ class Journey:
         if identity is None:
             return
         if step == "querying":
-            self._work(lambda: self._services.provident_fund(identity), lambda b: self._advance(balance=b))
+            item = self.item
+            endpoint = (item.query if item else None) or "provident_fund"
+            self._work(
+                lambda: self._services.query(endpoint, identity), lambda r: self._advance(query_result=r)
+            )
         elif state.zone and state.day and state.slot:
             zone, day, slot = state.zone, state.day, state.slot
             booking_id = str(uuid.uuid4())
@@ -352,20 +366,23 @@ class Journey:
         else:
             self._set(replace(self._state, step="error", error_key=key))
 
-    def _current_field(self) -> Any:
+    def questions(self) -> tuple[FieldSpec, ...]:
+        """The form fields this citizen is asked for the current item."""
         item = self.item
-        if self._state.step != "form" or item is None or self._state.field_index >= len(item.fields):
+        return questions(item.form, self._state.identity) if item is not None else ()
+
+    def _current_field(self) -> FieldSpec | None:
+        asked = self.questions()
+        if self._state.step != "form" or self._state.field_index >= len(asked):
             return None
-        return field_spec(item.fields[self._state.field_index])
+        return asked[self._state.field_index]
 
     def _prefill(self, index: int, identity: Identity | None) -> str:
         item = self.item
-        if item is None or identity is None or index >= len(item.fields):
+        asked = questions(item.form, identity) if item is not None else ()
+        if index >= len(asked):
             return ""
-        key = item.fields[index]
-        if key == "phone" and identity.phone:
-            return identity.phone
-        return dict(self._state.answers).get(key, "")
+        return dict(self._state.answers).get(asked[index].key, "")
 
     def _answer(self, value: str) -> None:
         spec = self._current_field()

@@ -37,11 +37,25 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class FundBalance:
-    balance: str  # decimal string, yuan
-    monthly_deposit: str
-    status: str  # account status code, shown through i18n "fund.status.<code>"
-    as_of: str  # ISO date
+class QueryRow:
+    label_zh: str
+    label_en: str
+    value: str
+
+    def label(self, language: str) -> str:
+        return self.label_zh if language == "zh_CN" else self.label_en
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Live data read for the citizen (e.g. a provident-fund balance), as labelled rows."""
+
+    title_zh: str
+    title_en: str
+    rows: tuple[QueryRow, ...]
+
+    def title(self, language: str) -> str:
+        return self.title_zh if language == "zh_CN" else self.title_en
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from kiosk.flows.model import Choice, FundBalance, Outcome, Ticket
+from kiosk.flows.model import Choice, Outcome, QueryResult, Ticket
 from kiosk.identity import Identity
 
 T = TypeVar("T")
@@ -60,7 +60,9 @@ class Services(Protocol):
 
     def resolve_identity_code(self, token: str) -> Identity: ...
 
-    def provident_fund(self, identity: Identity) -> FundBalance: ...
+    def query(self, endpoint: str, identity: Identity) -> QueryResult:
+        """Read live data for a query item (``endpoint``: e.g. ``provident_fund``)."""
+        ...
 
     def zones(self) -> list[Choice]: ...
 
@@ -89,7 +91,7 @@ class NoServices:
     def resolve_identity_code(self, token: str) -> Identity:
         raise ServiceUnavailable("no central service")
 
-    def provident_fund(self, identity: Identity) -> FundBalance:
+    def query(self, endpoint: str, identity: Identity) -> QueryResult:
         raise ServiceUnavailable("no central service")
 
     def zones(self) -> list[Choice]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kiosk.catalog import ServiceItem
-from kiosk.flows.model import Choice, FundBalance, Outcome, Ticket
+from kiosk.flows.model import Choice, Outcome, QueryResult, Ticket
+from kiosk.forms import questions
 from kiosk.identity import Identity
 
 FlowKind = Literal["browse", "apply", "query", "appointment", "track"]
@@ -39,7 +40,7 @@ class FlowState:
     day: Choice | None = None
     slot: Choice | None = None
     outcome: Outcome | None = None
-    balance: FundBalance | None = None
+    query_result: QueryResult | None = None
     ticket: Ticket | None = None
     error_key: str = ""
     notice_key: str = ""
@@ -77,7 +78,7 @@ def _from_item(state: FlowState, item: ServiceItem | None) -> str:
     if item is None:
         return "home"
     if item.kind == "appointment":
-        return "zone"
+        return "day" if item.appointment_zone else "zone"
     if item.kind == "apply" and item.cross_province:
         return "partner"
     return "identify"
@@ -94,8 +95,8 @@ def _from_identify(state: FlowState, item: ServiceItem | None) -> str:
 
 
 def _next_question(state: FlowState, item: ServiceItem | None) -> str:
-    fields = item.fields if item else ()
-    return "form" if state.field_index < len(fields) else "review"
+    asked = questions(item.form, state.identity) if item else ()
+    return "form" if state.field_index < len(asked) else "review"
 
 
 STEPS: dict[str, Step] = {

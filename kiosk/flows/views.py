@@ -12,7 +12,7 @@ from typing import Any
 from kiosk.catalog import Catalog, ServiceItem
 from kiosk.flows.model import Outcome
 from kiosk.flows.steps import FlowState
-from kiosk.forms import FIELDS, display_value, field_spec, keypad_keys
+from kiosk.forms import answer_rows, keypad_keys, questions
 from kiosk.i18n import Strings
 from kiosk.search import SearchIndex
 
@@ -23,6 +23,13 @@ def _button(
     s: Strings, action: str, label_key: str, value: str = "", primary: bool = False
 ) -> dict[str, Any]:
     return {"action": action, "value": value, "label": s.text(label_key), "primary": primary}
+
+
+def city_name(catalog: Catalog, code: str, s: Strings) -> str:
+    city = catalog.city(code)
+    if city is not None:
+        return city.name(s.language)
+    return s.text(f"city.{code}") if s.has(f"city.{code}") else code
 
 
 def _item_entry(item: ServiceItem, s: Strings) -> dict[str, Any]:
@@ -37,12 +44,12 @@ def step_position(state: FlowState, item: ServiceItem | None) -> tuple[int, int]
     if item is None:
         return 0, 0
     if item.kind == "appointment":
-        order = ["zone", "day", "slot", "identify"]
+        order = ["day", "slot", "identify"] if item.appointment_zone else ["zone", "day", "slot", "identify"]
         return (order.index(state.step) + 1, len(order)) if state.step in order else (0, 0)
     if item.kind == "query":
         return (1, 1) if state.step == "identify" else (0, 0)
     lead = ["partner"] if item.cross_province else []
-    total = len(lead) + 1 + len(item.fields) + 1
+    total = len(lead) + 1 + len(questions(item.form, state.identity)) + 1
     if state.step == "partner":
         return 1, total
     if state.step == "identify":
@@ -150,7 +157,7 @@ def _item(
     view["subtitle"] = s.text(f"item.kind.{item.kind}")
     view["instant"] = s.text("badge.instant_long") if item.instant else ""
     view["lines"] = list(item.needs(s.language))
-    view["partners"] = [s.text(f"city.{c}") for c in item.partner_cities]
+    view["partners"] = [city_name(catalog, c, s) for c in item.partner_cities]
     needs_network = item.kind in ("query", "appointment")
     if needs_network and not online:
         view["notice"] = s.text("notice.needs_network")
@@ -166,7 +173,7 @@ def _partner(
     view["title"] = s.text("screen.partner.title")
     view["subtitle"] = s.text("screen.partner.body")
     cities = item.partner_cities if item else ()
-    view["options"] = [{"code": c, "label": s.text(f"city.{c}"), "badge": ""} for c in cities]
+    view["options"] = [{"code": c, "label": city_name(catalog, c, s), "badge": ""} for c in cities]
 
 
 def _choices(
@@ -199,11 +206,12 @@ def _identify(
 def _form(
     view: View, state: FlowState, item: ServiceItem | None, catalog: Any, index: Any, s: Strings, online: bool
 ) -> None:
-    if item is None or state.field_index >= len(item.fields):
+    asked = questions(item.form, state.identity) if item is not None else ()
+    if state.field_index >= len(asked):
         return
-    spec = field_spec(item.fields[state.field_index])
-    view["title"] = s.text(spec.label_key)
-    view["subtitle"] = s.text(spec.hint_key)
+    spec = asked[state.field_index]
+    view["title"] = spec.label(s.language)
+    view["subtitle"] = spec.hint(s.language)
     view["kind"] = spec.kind
     view["draft"] = state.draft
     view["maxLength"] = spec.max_length
@@ -212,7 +220,7 @@ def _form(
     if spec.kind == "choice":
         chosen = state.answer(spec.key)
         view["options"] = [
-            {"code": c, "label": s.text(spec.choice_key(c)), "badge": "", "selected": c == chosen}
+            {"code": c.value, "label": c.label(s.language), "badge": "", "selected": c.value == chosen}
             for c in spec.choices
         ]
     else:
@@ -233,23 +241,24 @@ def _review(
         rows.append({"label": s.text("receipt.applicant"), "value": state.identity.masked_name})
         rows.append({"label": s.text("receipt.id_number"), "value": state.identity.masked_id})
     if state.partner_city:
-        rows.append({"label": s.text("receipt.partner"), "value": s.text(f"city.{state.partner_city}")})
-    for key, value in state.answers:
-        spec = FIELDS[key]
-        shown = s.text(spec.choice_key(value)) if spec.kind == "choice" else display_value(spec, value)
-        rows.append({"label": s.text(spec.name_key), "value": shown})
+        rows.append({"label": s.text("receipt.partner"), "value": city_name(catalog, state.partner_city, s)})
+    if item is not None:
+        for label, shown in answer_rows(item.form, state.identity, dict(state.answers), s.language):
+            rows.append({"label": label, "value": shown})
     view["rows"] = rows
     view["actions"] = [_button(s, "confirm", "action.confirm", primary=True)]
     if not online:
         view["notice"] = s.text("notice.offline_apply")
 
 
-def _outcome_rows(view: View, outcome: Outcome, s: Strings) -> None:
+def _outcome_rows(view: View, outcome: Outcome, s: Strings, catalog: Catalog) -> None:
     rows = [{"label": s.text("receipt.reference"), "value": outcome.application_id}]
     if outcome.certificate_ref:
         rows.insert(0, {"label": s.text("receipt.certificate"), "value": outcome.certificate_ref})
     if outcome.partner_city:
-        rows.insert(0, {"label": s.text("receipt.partner"), "value": s.text(f"city.{outcome.partner_city}")})
+        rows.insert(
+            0, {"label": s.text("receipt.partner"), "value": city_name(catalog, outcome.partner_city, s)}
+        )
     view["rows"] = rows
     view["lines"] = [r.text(s.language) for r in outcome.reasons]
 
@@ -263,7 +272,7 @@ def _result(
     view["outcome"] = outcome.kind
     view["title"] = s.text(f"outcome.{outcome.kind}.title")
     view["subtitle"] = s.text(f"outcome.{outcome.kind}.body")
-    _outcome_rows(view, outcome, s)
+    _outcome_rows(view, outcome, s, catalog)
     actions = [_button(s, "print", "action.print", primary=True)]
     if outcome.kind == "rejected" and state.step == "result":
         if state.review_requested:
@@ -277,19 +286,11 @@ def _result(
 def _query_result(
     view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
 ) -> None:
-    b = state.balance
-    view["title"] = s.text("screen.query_result.title")
+    result = state.query_result
+    view["title"] = result.title(s.language) if result else s.text("screen.query_result.title")
     view["subtitle"] = s.text("screen.query_result.body")
-    if b is not None:
-        view["rows"] = [
-            {"label": s.text("receipt.balance"), "value": s.text("money.yuan", amount=b.balance)},
-            {"label": s.text("receipt.monthly"), "value": s.text("money.yuan", amount=b.monthly_deposit)},
-            {
-                "label": s.text("receipt.status"),
-                "value": s.text(f"fund.status.{b.status}") if s.has(f"fund.status.{b.status}") else b.status,
-            },
-            {"label": s.text("receipt.as_of"), "value": b.as_of},
-        ]
+    if result is not None:
+        view["rows"] = [{"label": r.label(s.language), "value": r.value} for r in result.rows]
     view["actions"] = [
         _button(s, "print", "action.print", primary=True),
         _button(s, "finish", "action.finish"),
@@ -335,7 +336,7 @@ def _track_result(
     tracked = catalog.get(outcome.item_code)
     view["title"] = s.text(f"outcome.{outcome.kind}.title")
     view["subtitle"] = tracked.name(s.language) if tracked else ""
-    _outcome_rows(view, outcome, s)
+    _outcome_rows(view, outcome, s, catalog)
     view["outcome"] = outcome.kind
     view["actions"] = [_button(s, "finish", "action.finish", primary=True)]
 

@@ -53,7 +53,18 @@ def test_approved_application_is_saved_submitted_and_printed(rig) -> None:
     assert state.outcome is not None and state.outcome.kind == "approved"
     saved = rig.applications.saved[0]
     assert saved["item"] == "HF-WITHDRAW-RETIRE"
-    assert saved["form"] == {"bank_account": BANK, "phone": "13800000000"}
+    assert saved["form"] == {
+        "applicant_name": ZHANG.name,
+        "id_number": ZHANG.id_number,
+        "bank_card_number": BANK,
+        "phone": "13800000000",
+    }
+    assert saved["applicant"] == {
+        "name": ZHANG.name,
+        "id_number": ZHANG.id_number,
+        "source": "idcard",
+        "phone": "13800000000",
+    }
     assert saved["applicant"]["id_number"] == ZHANG.id_number
     assert rig.act("print") == "done"
     document, job_key = rig.printer.printed[0]
@@ -71,9 +82,12 @@ def test_answers_are_checked_before_moving_on(rig) -> None:
     rig.journey.card_read(ZHANG)
     assert rig.act("next") == "form"
     assert rig.journey.state.field_error == "error.field.required"
-    rig.type("1234")
+    rig.type(BANK)
     rig.act("next")
-    assert rig.journey.state.field_error == "error.field.length"
+    rig.type("2380000000")
+    rig.act("next")
+    assert rig.journey.state.field_error == "error.field.phone"
+    assert rig.journey.state.step == "form" and rig.journey.state.field_index == 1
     rig.act("key", "5")
     assert rig.journey.state.field_error == ""
 
@@ -162,8 +176,8 @@ def test_choice_question_moves_on_with_one_tap(rig) -> None:
     rig.journey.card_read(ZHANG)
     rig.act("choose", "bogus")
     assert rig.journey.state.field_error == "error.field.choice"
-    assert rig.act("choose", "loan") == "review"
-    assert rig.journey.state.answer("certificate_use") == "loan"
+    assert rig.act("choose", "school") == "review"
+    assert rig.journey.state.answer("purpose") == "school"
 
 
 def test_identity_code_identifies_and_prefills_the_phone(rig) -> None:
@@ -174,8 +188,10 @@ def test_identity_code_identifies_and_prefills_the_phone(rig) -> None:
     state = rig.journey.state
     assert state.identity is not None and state.identity.source == "code"
     rig.type(BANK)
-    rig.act("next")
-    assert rig.journey.state.draft == "13800000000"
+    assert rig.act("next") == "review"  # the city app knows the phone: not asked
+    rig.act("confirm")
+    saved = rig.applications.saved[0]
+    assert saved["applicant"]["phone"] == "13800000000" and saved["form"]["phone"] == "13800000000"
 
 
 def test_wrong_identity_code_keeps_the_identify_screen(rig) -> None:
@@ -214,7 +230,7 @@ def test_submitting_screen_shows_until_the_decision_arrives() -> None:
     journey.act("item", "SS-PENSION-CERT")
     journey.act("begin")
     journey.card_read(ZHANG)
-    journey.act("choose", "job")
+    journey.act("choose", "housing")
     journey.act("confirm")
     assert journey.state.step == "submitting" and journey.is_working
     runner.finish_all()
@@ -235,7 +251,7 @@ def test_a_result_arriving_after_the_wipe_is_dropped() -> None:
     journey.act("item", "SS-PENSION-CERT")
     journey.act("begin")
     journey.card_read(ZHANG)
-    journey.act("choose", "job")
+    journey.act("choose", "housing")
     journey.act("confirm")
     journey.reset()
     runner.finish_all()

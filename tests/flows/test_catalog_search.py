@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from kiosk.catalog import Catalog, CatalogError, ServiceItem, builtin_catalog, merge_items
-from kiosk.forms import FIELDS, display_value, field_spec, keypad_accepts, validate
+from kiosk.forms import FieldSpec, FormError, display_value, keypad_accepts, prefilled, questions, validate
 from kiosk.i18n import Strings
 from kiosk.search import SearchIndex
+from tests.support.fakes import LI_CODE, ZHANG
 
 
 def codes(items) -> list[str]:
@@ -73,19 +74,13 @@ def test_catalog_from_dict_names_the_problem() -> None:
         Catalog.from_dict({"items": "nope"})
 
 
-def test_every_catalogue_field_and_string_exists_in_both_languages() -> None:
+def test_every_string_exists_in_both_languages() -> None:
     zh, en = Strings("zh_CN"), Strings("en")
     assert zh.keys() == en.keys()
-    catalog = builtin_catalog()
-    for item in catalog.items:
-        for key in item.fields:
-            spec = field_spec(key)
-            assert zh.has(spec.label_key) and zh.has(spec.hint_key)
-            for choice in spec.choices:
-                assert zh.has(spec.choice_key(choice))
-        for city in item.partner_cities:
-            assert zh.has(f"city.{city}")
+    for item in builtin_catalog().items:
         assert zh.has(f"action.begin.{item.kind}")
+        for spec in item.form:
+            assert spec.label_zh and spec.label_en
 
 
 def test_placeholders_match_between_languages() -> None:
@@ -94,6 +89,27 @@ def test_placeholders_match_between_languages() -> None:
     zh, en = Strings("zh_CN").all(), Strings("en").all()
     for key, template in zh.items():
         assert set(re.findall(r"{(\w+)}", template)) == set(re.findall(r"{(\w+)}", en[key])), key
+
+
+FIELDS = {
+    spec.key: spec
+    for spec in (
+        FieldSpec.from_dict({"key": "phone", "type": "phone", "prefilled_from": "identity.phone"}),
+        FieldSpec.from_dict({"key": "bank_account", "type": "number", "min_length": 16, "max_length": 19}),
+        FieldSpec.from_dict({"key": "amount", "type": "amount", "max_length": 10}),
+        FieldSpec.from_dict({"key": "agent_id_number", "type": "id_number"}),
+        FieldSpec.from_dict({"key": "record", "type": "text"}),
+        FieldSpec.from_dict({"key": "born", "type": "date"}),
+        FieldSpec.from_dict({"key": "note", "type": "text", "required": False}),
+        FieldSpec.from_dict(
+            {
+                "key": "reason",
+                "type": "choice",
+                "choices": [{"value": "sold", "label_zh": "转让", "label_en": "Sold"}],
+            }
+        ),
+    )
+}
 
 
 @pytest.mark.parametrize(
@@ -109,18 +125,44 @@ def test_placeholders_match_between_languages() -> None:
         ("amount", "1200.505", "error.field.amount"),
         ("amount", "0", "error.field.amount"),
         ("amount", "abc", "error.field.amount"),
+        ("amount", "NaN", "error.field.amount"),
         ("agent_id_number", "411702195001010018", None),
         ("agent_id_number", "411702195001010013", "error.field.id_number"),
-        ("dereg_reason", "sold", None),
-        ("dereg_reason", "stolen", "error.field.choice"),
+        ("record", "T2019-0031", None),
+        ("record", "T2019 0031", "error.field.text"),
+        ("born", "19500101", None),
+        ("born", "19501301", "error.field.date"),
+        ("note", "", None),
+        ("reason", "sold", None),
+        ("reason", "stolen", "error.field.choice"),
     ],
 )
 def test_field_validation(key, value, error) -> None:
     assert validate(FIELDS[key], value) == error
 
 
+def test_malformed_field_definitions_are_named() -> None:
+    with pytest.raises(FormError, match="key"):
+        FieldSpec.from_dict({"type": "text"})
+    with pytest.raises(FormError, match=r"'x'.*unknown type"):
+        FieldSpec.from_dict({"key": "x", "type": "colour"})
+    with pytest.raises(FormError, match="without options"):
+        FieldSpec.from_dict({"key": "x", "type": "choice"})
+
+
+def test_only_what_the_government_does_not_hold_is_asked() -> None:
+    form = builtin_catalog().item("HF-WITHDRAW-RETIRE").form
+    assert [f.key for f in questions(form, ZHANG)] == ["bank_card_number", "phone"]  # the card has no phone
+    assert [f.key for f in questions(form, LI_CODE)] == ["bank_card_number"]  # the app knows the phone
+    assert prefilled(form, LI_CODE) == {
+        "applicant_name": "李小梅",
+        "id_number": LI_CODE.id_number,
+        "phone": "13800000000",
+    }
+
+
 def test_keypad_keeps_input_well_formed() -> None:
-    amount, idn, phone = FIELDS["amount"], FIELDS["agent_id_number"], FIELDS["phone"]
+    amount, idn, phone, text = FIELDS["amount"], FIELDS["agent_id_number"], FIELDS["phone"], FIELDS["record"]
     assert not keypad_accepts(amount, "", ".")
     assert keypad_accepts(amount, "12", ".")
     assert not keypad_accepts(amount, "12.", ".")
@@ -129,9 +171,12 @@ def test_keypad_keeps_input_well_formed() -> None:
     assert keypad_accepts(idn, "41170219500101001", "X")
     assert not keypad_accepts(phone, "13800000000", "1")
     assert not keypad_accepts(phone, "", "a")
+    assert keypad_accepts(text, "T", "-") and not keypad_accepts(text, "T", "豫")
 
 
 def test_display_values_hide_the_middle() -> None:
     assert display_value(FIELDS["bank_account"], "6222020200112233445") == "6222 **** 3445"
     assert display_value(FIELDS["phone"], "13800000000") == "138****0000"
     assert display_value(FIELDS["agent_id_number"], "411702195001010018") == "411702********0018"
+    assert display_value(FIELDS["reason"], "sold", "en") == "Sold"
+    assert display_value(FIELDS["born"], "19500101") == "1950-01-01"

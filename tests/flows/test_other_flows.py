@@ -12,9 +12,9 @@ def test_provident_fund_query(rig) -> None:
     rig.journey.card_read(ZHANG)
     state = rig.journey.state
     assert state.step == "query_result"
-    assert state.balance is not None and state.balance.balance == "52340.18"
+    assert state.query_result is not None and state.query_result.rows[0].value == "52340.18 元"
     assert rig.act("print") == "done"
-    assert rig.printer.printed[0][0].title == "公积金余额"
+    assert rig.printer.printed[0][0].title == "公积金账户"
 
 
 def test_query_offline_ends_on_a_clear_error(rig) -> None:
@@ -62,7 +62,7 @@ def test_tracking_a_receipt(rig) -> None:
     rig.act("item", "SS-PENSION-CERT")
     rig.act("begin")
     rig.journey.card_read(ZHANG)
-    rig.act("choose", "job")
+    rig.act("choose", "housing")
     rig.act("confirm")
     application_id = rig.journey.state.outcome.application_id
     rig.journey.reset()

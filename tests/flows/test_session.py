@@ -84,7 +84,7 @@ def test_no_countdown_while_the_kiosk_works() -> None:
     j.act("item", "SS-PENSION-CERT")
     j.act("begin")
     j.card_read(ZHANG)
-    j.act("choose", "job")
+    j.act("choose", "housing")
     j.act("confirm")
     clock.advance(500)
     assert session.tick() is IdlePhase.OFF

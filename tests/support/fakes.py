@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from kiosk.flows.model import Choice, FundBalance, Outcome, Reason, Ticket
+from kiosk.flows.model import Choice, Outcome, QueryResult, QueryRow, Reason, Ticket
 from kiosk.flows.ports import FlowFailure, PaperOut, ServiceUnavailable
 from kiosk.identity import Identity
 from kiosk.receipts import ReceiptContext
@@ -140,9 +140,16 @@ class FakeServices:
             raise FlowFailure("notice.wrong_code")
         return LI_CODE
 
-    def provident_fund(self, identity: Identity) -> FundBalance:
+    def query(self, endpoint: str, identity: Identity) -> QueryResult:
         self._check()
-        return FundBalance("52340.18", "1260.00", "normal", "2026-01-04")
+        return QueryResult(
+            "公积金账户",
+            "Provident fund account",
+            (
+                QueryRow("账户余额", "Balance", "52340.18 元"),
+                QueryRow("月缴存额", "Monthly deposit", "1260.00 元"),
+            ),
+        )
 
     def zones(self) -> list[Choice]:
         self._check()

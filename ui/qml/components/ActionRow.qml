@@ -11,7 +11,7 @@ Row {
             required property var modelData
             label: modelData.label
             primary: modelData.primary
-            width: Math.max(implicitWidth, theme.t.target * 4)
+            width: Math.max(implicitWidth, theme.t.keypadKey * 1.3 * 3 + theme.t.gap * 2)
             onActivated: k.act(modelData.action, modelData.value)
         }
     }

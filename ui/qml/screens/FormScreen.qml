@@ -5,12 +5,13 @@ import "../components"
 Item {
     id: screen
     readonly property bool isChoice: (k.view.kind || "") === "choice"
+    readonly property bool isText: (k.view.kind || "") === "text"
     Column {
         id: left
-        width: screen.isChoice ? parent.width : parent.width * 0.5
+        width: screen.isChoice ? parent.width : parent.width - keypad.width - theme.t.margin
         spacing: theme.t.gap
         Text {
-            visible: text !== ""
+            visible: text !== "" && !screen.isText
             text: k.view.greeting || ""
             font.pixelSize: theme.t.smallSize; font.family: theme.t.fontFamily
             color: theme.t.muted
@@ -20,7 +21,7 @@ Item {
             objectName: "answerField"
             visible: !screen.isChoice
             width: parent.width
-            height: theme.t.target * 1.3
+            height: theme.t.target * (screen.isText ? 1.0 : 1.3)
             radius: theme.t.radius
             color: theme.t.surface
             border.width: theme.t.borderWidth + 1
@@ -39,6 +40,7 @@ Item {
             }
         }
         Notice { width: parent.width; text: k.view.error || ""; isError: true }
+
         OptionGrid {
             visible: screen.isChoice
             width: parent.width
@@ -46,8 +48,17 @@ Item {
             cols: theme.t.elder ? 1 : 2
         }
     }
-    ActionRow { anchors.bottom: parent.bottom }
+    LetterPad {
+        objectName: "letterPad"
+        visible: screen.isText
+        anchors.bottom: parent.bottom
+        width: left.width
+        formInput: true
+    }
+    // "Next" sits under the keypad, where the finger already is.
+    ActionRow { anchors.bottom: parent.bottom; anchors.right: parent.right }
     Keypad {
+        id: keypad
         visible: !screen.isChoice
         anchors.right: parent.right
         anchors.top: parent.top
