@@ -8,8 +8,8 @@ append-friendly, and carries 74 random bits so two kiosks never collide. The sam
 from __future__ import annotations
 
 import os
+import re
 import time
-import uuid
 
 
 def new_application_id(now_ms: int | None = None) -> str:
@@ -23,13 +23,14 @@ def new_application_id(now_ms: int | None = None) -> str:
     value |= rand_a << 64
     value |= 0b10 << 62  # RFC 9562 variant
     value |= rand_b
-    return str(uuid.UUID(int=value))
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-def is_application_id(text: str) -> bool:
+# Canonical lowercase form, version nibble 7, RFC 9562 variant (8, 9, a or b).
+_UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def is_application_id(text: object) -> bool:
     """True when `text` is a canonical UUIDv7 string (what the outbox accepts as a key)."""
-    try:
-        parsed = uuid.UUID(text)
-    except (ValueError, AttributeError, TypeError):
-        return False
-    return parsed.version == 7 and str(parsed) == text
+    return isinstance(text, str) and _UUID7.fullmatch(text) is not None

@@ -40,33 +40,30 @@ SCHEMA_VERSION = 1
 PAYLOAD = "payload"
 DECISION = "decision"
 
+# The application and its outbox state are one row, so they are written by one transaction by
+# construction; a save writes that row, its key entry and one entry of the small due index.
 _SCHEMA = (
     """
-    CREATE TABLE IF NOT EXISTS applications (
+    CREATE TABLE IF NOT EXISTS outbox (
         application_id   TEXT PRIMARY KEY,
         created_at       REAL NOT NULL,
         fingerprint      TEXT NOT NULL,
         schema_version   INTEGER NOT NULL,
         key_id           TEXT NOT NULL,
         payload          BLOB NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('ready', 'in_flight', 'done', 'dead')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  REAL NOT NULL,  -- in flight: when the lease expires
+        last_status      INTEGER,
+        last_error       TEXT,
+        updated_at       REAL NOT NULL,
+        delivered_at     REAL,
         decision_key_id  TEXT,
         decision         BLOB
     )
     """,
-    """
-    CREATE TABLE IF NOT EXISTS outbox (
-        application_id   TEXT PRIMARY KEY REFERENCES applications (application_id) ON DELETE CASCADE,
-        state            TEXT NOT NULL CHECK (state IN ('ready', 'in_flight', 'done', 'dead')),
-        attempts         INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at  REAL NOT NULL,
-        lease_until      REAL,
-        last_status      INTEGER,
-        last_error       TEXT,
-        updated_at       REAL NOT NULL,
-        delivered_at     REAL
-    )
-    """,
-    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, next_attempt_at)",
+    # Partial: delivered rows (kept for the retention period) never weigh on the due scan.
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE state IN ('ready', 'in_flight')",
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
@@ -188,7 +185,6 @@ class Outbox:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA secure_delete = ON")
-        conn.execute("PRAGMA foreign_keys = ON")
         return conn
 
     def _open_checked(self) -> sqlite3.Connection:
@@ -243,11 +239,12 @@ class Outbox:
         return kept
 
     def _requeue_in_flight(self) -> int:
+        now = self._clock()
         with self._write() as conn:
             return conn.execute(
-                "UPDATE outbox SET state = 'ready', lease_until = NULL, updated_at = ? "
+                "UPDATE outbox SET state = 'ready', next_attempt_at = ?, updated_at = ? "
                 "WHERE state = 'in_flight'",
-                (self._clock(),),
+                (now, now),
             ).rowcount
 
     @contextmanager
@@ -285,13 +282,6 @@ class Outbox:
         now = self._clock()
         try:
             with self._write() as conn:
-                existing = conn.execute(
-                    "SELECT fingerprint FROM applications WHERE application_id = ?", (application_id,)
-                ).fetchone()
-                if existing is not None:
-                    if existing[0] != fingerprint:
-                        raise ConflictingApplication("application id already used for another payload")
-                    return
                 sealed = self._sealer.seal(
                     conn,
                     now=now,
@@ -300,16 +290,19 @@ class Outbox:
                     schema_version=SCHEMA_VERSION,
                     plaintext=payload,
                 )
-                conn.execute(
-                    "INSERT INTO applications (application_id, created_at, fingerprint, schema_version, "
-                    "key_id, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                    (application_id, now, fingerprint, SCHEMA_VERSION, sealed.key_id, sealed.blob),
-                )
-                conn.execute(
-                    "INSERT INTO outbox (application_id, state, next_attempt_at, updated_at) "
-                    "VALUES (?, 'ready', ?, ?)",
-                    (application_id, now, now),
-                )
+                inserted = conn.execute(
+                    "INSERT INTO outbox (application_id, created_at, fingerprint, schema_version, key_id, "
+                    "payload, state, next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'ready', ?, ?) "
+                    "ON CONFLICT (application_id) DO NOTHING",
+                    (application_id, now, fingerprint, SCHEMA_VERSION, sealed.key_id, sealed.blob, now, now),
+                ).rowcount
+                if not inserted:
+                    existing = conn.execute(
+                        "SELECT fingerprint FROM outbox WHERE application_id = ?", (application_id,)
+                    ).fetchone()
+                    if existing[0] != fingerprint:
+                        raise ConflictingApplication("application id already used for another payload")
+                    return  # the same application saved twice: already durable
         except sqlite3.Error as exc:
             raise _save_failed(exc) from None
         except OSError as exc:
@@ -327,10 +320,9 @@ class Outbox:
         with self._write() as conn:
             rows = conn.execute(
                 "SELECT application_id FROM outbox "
-                "WHERE (state = 'ready' AND next_attempt_at <= ?) "
-                "   OR (state = 'in_flight' AND lease_until <= ?) "
+                "WHERE state IN ('ready', 'in_flight') AND next_attempt_at <= ? "
                 "ORDER BY next_attempt_at, application_id LIMIT ?",
-                (now, now, limit),
+                (now, limit),
             ).fetchall()
             return [self._claim_row(conn, str(row[0]), now) for row in rows]
 
@@ -339,25 +331,25 @@ class Outbox:
         now = self._clock()
         with self._write() as conn:
             row = conn.execute(
-                "SELECT state, lease_until FROM outbox WHERE application_id = ?", (application_id,)
+                "SELECT state, next_attempt_at FROM outbox WHERE application_id = ?", (application_id,)
             ).fetchone()
             if row is None:
                 return None
-            state, lease_until = State(row[0]), row[1]
-            if state is State.READY or (state is State.IN_FLIGHT and lease_until <= now):
+            state, lease_expiry = State(row[0]), float(row[1])
+            if state is State.READY or (state is State.IN_FLIGHT and lease_expiry <= now):
                 return self._claim_row(conn, application_id, now)
             return None
 
     def _claim_row(self, conn: sqlite3.Connection, application_id: str, now: float) -> Claim:
         conn.execute(
-            "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, lease_until = ?, "
+            "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, next_attempt_at = ?, "
             "updated_at = ? WHERE application_id = ?",
             (now + self._lease_seconds, now, application_id),
         )
         self._set_meta(conn, "last_attempt_at", now)
         row = conn.execute(
-            "SELECT a.key_id, a.payload, a.fingerprint, a.schema_version, o.attempts "
-            "FROM applications a JOIN outbox o USING (application_id) WHERE application_id = ?",
+            "SELECT key_id, payload, fingerprint, schema_version, attempts FROM outbox "
+            "WHERE application_id = ?",
             (application_id,),
         ).fetchone()
         payload = self._sealer.open(
@@ -382,13 +374,9 @@ class Outbox:
                 plaintext=decision,
             )
             conn.execute(
-                "UPDATE applications SET decision_key_id = ?, decision = ? WHERE application_id = ?",
-                (sealed.key_id, sealed.blob, application_id),
-            )
-            conn.execute(
-                "UPDATE outbox SET state = 'done', lease_until = NULL, delivered_at = ?, updated_at = ?, "
-                "last_status = 200, last_error = NULL WHERE application_id = ?",
-                (now, now, application_id),
+                "UPDATE outbox SET state = 'done', delivered_at = ?, updated_at = ?, last_status = 200, "
+                "last_error = NULL, decision_key_id = ?, decision = ? WHERE application_id = ?",
+                (now, now, sealed.key_id, sealed.blob, application_id),
             )
             self._set_meta(conn, "last_success_at", now)
             self._delete_meta(conn, "last_problem")
@@ -403,7 +391,7 @@ class Outbox:
         now = self._clock()
         with self._write() as conn:
             conn.execute(
-                "UPDATE outbox SET state = 'ready', lease_until = NULL, next_attempt_at = ?, "
+                "UPDATE outbox SET state = 'ready', next_attempt_at = ?, "
                 "last_status = ?, last_error = ?, updated_at = ? WHERE application_id = ? "
                 "AND state = 'in_flight'",
                 (next_attempt_at, status, error, now, application_id),
@@ -414,7 +402,7 @@ class Outbox:
         now = self._clock()
         with self._write() as conn:
             conn.execute(
-                "UPDATE outbox SET state = 'dead', lease_until = NULL, last_status = ?, last_error = ?, "
+                "UPDATE outbox SET state = 'dead', last_status = ?, last_error = ?, "
                 "updated_at = ? WHERE application_id = ? AND state = 'in_flight'",
                 (status, error, now, application_id),
             )
@@ -433,7 +421,7 @@ class Outbox:
         """The stored decision JSON of a delivered application, or None."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT decision_key_id, decision FROM applications WHERE application_id = ?",
+                "SELECT decision_key_id, decision FROM outbox WHERE application_id = ?",
                 (application_id,),
             ).fetchone()
             if row is None or row[1] is None:
@@ -449,33 +437,27 @@ class Outbox:
     def info(self, application_id: str) -> RowInfo | None:
         with self._lock:
             row = self._conn.execute(
-                "SELECT o.application_id, o.state, a.created_at, o.attempts, o.next_attempt_at, "
-                "o.last_status, o.last_error, o.delivered_at "
-                "FROM outbox o JOIN applications a USING (application_id) WHERE application_id = ?",
+                "SELECT application_id, state, created_at, attempts, next_attempt_at, last_status, "
+                "last_error, delivered_at FROM outbox WHERE application_id = ?",
                 (application_id,),
             ).fetchone()
         return None if row is None else _row_info(row)
 
     def rows(self, state: State | None = None) -> list[RowInfo]:
-        query = (
-            "SELECT o.application_id, o.state, a.created_at, o.attempts, o.next_attempt_at, "
-            "o.last_status, o.last_error, o.delivered_at "
-            "FROM outbox o JOIN applications a USING (application_id)"
-        )
-        params: tuple[str, ...] = ()
-        if state is not None:
-            query += " WHERE o.state = ?"
-            params = (state.value,)
+        """Rows (all, or in one state), oldest first, without personal data."""
         with self._lock:
-            fetched = self._conn.execute(query + " ORDER BY a.created_at", params).fetchall()
+            fetched = self._conn.execute(
+                "SELECT application_id, state, created_at, attempts, next_attempt_at, last_status, "
+                "last_error, delivered_at FROM outbox WHERE ?1 IS NULL OR state = ?1 ORDER BY created_at",
+                (None if state is None else state.value,),
+            ).fetchall()
         return [_row_info(row) for row in fetched]
 
     def next_due_at(self) -> float | None:
         """When the earliest ready row becomes due (or an in-flight lease expires), else None."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT MIN(CASE state WHEN 'ready' THEN next_attempt_at ELSE lease_until END) "
-                "FROM outbox WHERE state IN ('ready', 'in_flight')"
+                "SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('ready', 'in_flight')"
             ).fetchone()
         return None if row[0] is None else float(row[0])
 
@@ -486,8 +468,7 @@ class Outbox:
             for state, count in self._conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
                 counts[str(state)] = int(count)
             oldest = self._conn.execute(
-                "SELECT MIN(a.created_at) FROM outbox o JOIN applications a USING (application_id) "
-                "WHERE o.state IN ('ready', 'in_flight')"
+                "SELECT MIN(created_at) FROM outbox WHERE state IN ('ready', 'in_flight')"
             ).fetchone()[0]
             meta = dict(self._conn.execute("SELECT name, value FROM meta").fetchall())
         return OutboxStatus(
@@ -517,10 +498,9 @@ class Outbox:
         """
         with self._lock:
             rows = self._conn.execute(
-                "SELECT o.application_id, a.created_at, o.attempts, o.last_status, o.last_error, "
-                "a.fingerprint, a.schema_version, a.key_id, a.payload "
-                "FROM outbox o JOIN applications a USING (application_id) WHERE o.state = 'dead' "
-                "ORDER BY a.created_at"
+                "SELECT application_id, created_at, attempts, last_status, last_error, "
+                "fingerprint, schema_version, key_id, payload "
+                "FROM outbox WHERE state = 'dead' ORDER BY created_at"
             ).fetchall()
             lines = []
             for row in rows:
@@ -559,14 +539,13 @@ class Outbox:
             # Rotating first retires the current key once it is old, so it can be shredded later.
             self._sealer.rotate_if_due(conn, now)
             deleted = conn.execute(
-                "DELETE FROM applications WHERE application_id IN ("
-                "SELECT application_id FROM outbox WHERE state = 'done' AND delivered_at <= ?)",
+                "DELETE FROM outbox WHERE state = 'done' AND delivered_at <= ?",
                 (now - retention_seconds,),
             ).rowcount
             referenced = {
                 str(row[0])
                 for row in conn.execute(
-                    "SELECT key_id FROM applications UNION SELECT decision_key_id FROM applications "
+                    "SELECT key_id FROM outbox UNION SELECT decision_key_id FROM outbox "
                     "WHERE decision_key_id IS NOT NULL"
                 )
             }

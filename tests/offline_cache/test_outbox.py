@@ -124,7 +124,7 @@ def test_decision_is_stored_sealed_and_readable(outbox: Outbox) -> None:
     outbox.mark_delivered(app_id, decision)
     assert outbox.decision_for(app_id) == decision
     assert outbox.info(app_id).state is State.DONE
-    raw = outbox._conn.execute("SELECT decision FROM applications").fetchone()[0]
+    raw = outbox._conn.execute("SELECT decision FROM outbox").fetchone()[0]
     assert b"approved" not in raw
     assert outbox.status().last_success_at is not None
 
@@ -194,7 +194,7 @@ def test_purge_deletes_only_old_delivered_rows_and_shreds_unused_keys(tmp_path: 
     box.add(old, PAYLOAD)
     box.claim(old)
     box.mark_delivered(old, b"{}")
-    old_key = box._conn.execute("SELECT key_id FROM applications").fetchone()[0]
+    old_key = box._conn.execute("SELECT key_id FROM outbox").fetchone()[0]
     clock.advance(2 * 86400)  # the next save rotates to a new data key
     box.add(recent, PAYLOAD)
     box.claim(recent)
@@ -212,3 +212,14 @@ def test_purge_deletes_only_old_delivered_rows_and_shreds_unused_keys(tmp_path: 
     wal = Path(str(tmp_path / "o.db") + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
     box.close()
+
+
+def test_application_ids_are_valid_rfc_9562_uuids() -> None:
+    import uuid
+
+    for _ in range(200):
+        text = new_application_id()
+        parsed = uuid.UUID(text)
+        assert parsed.version == 7 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
+    assert not is_application_id(new_application_id().upper())
+    assert not is_application_id(None)
