@@ -160,12 +160,12 @@ install_packages() {
 
 ensure_user() {
   if [[ $DRY_RUN -eq 1 ]]; then
-    say "would run: useradd --system --user-group --home-dir $STATE_DIR --no-create-home --shell /usr/sbin/nologin $KIOSK_USER"
+    say "would run: useradd --system --user-group --no-log-init --home-dir $STATE_DIR --no-create-home --shell /usr/sbin/nologin $KIOSK_USER"
     say "would run: usermod -a -G video,render $KIOSK_USER (the groups that exist)"
     return
   fi
   if ! getent passwd "$KIOSK_USER" >/dev/null; then
-    useradd --system --user-group --home-dir "$STATE_DIR" --no-create-home \
+    useradd --system --user-group --no-log-init --home-dir "$STATE_DIR" --no-create-home \
       --shell /usr/sbin/nologin --comment "Civic kiosk" "$KIOSK_USER"
     changed "created user $KIOSK_USER"
   fi
