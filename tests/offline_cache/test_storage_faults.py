@@ -142,6 +142,7 @@ def test_full_database_via_page_limit(tmp_path: Path, clock) -> None:
     box._conn.execute(f"PRAGMA max_page_count = {pages + 12}")
     saved, failure, failed_id = fill_until_full(box)
     assert failure.reason == "disk_full" and saved
+    box._conn.execute("PRAGMA max_page_count = 1000000")  # space again (claims write too)
     check_nothing_half_written(box, saved, failed_id)
     box.close()
 
