@@ -6,8 +6,8 @@ Contract:
   ``job_key`` that already printed is not printed again (no error, no bytes). When the status says
   the paper is out or the cover is open, nothing is sent and a ``DeviceUserError`` (``paper_out``,
   ``cover_open``) is raised. A finished job emits ``OutputCompleteEvent(job_id=job_key)``.
-* ``status()`` has the keys ``online`` (yes|no|unknown), ``cover`` (closed|open|unknown),
-  ``paper`` (ok|near_end|out|unknown) and ``error`` (none|yes|unknown); a printer that does not
+* ``status()`` has the keys ``online`` (true|false|unknown), ``cover`` (closed|open|unknown),
+  ``paper`` (ok|near_end|out|unknown) and ``error`` (true|false|unknown); a printer that does not
   answer DLE EOT reports "unknown", never "ok". ``refresh_status()`` asks the printer again.
 * While enabled, ``poll`` refreshes the status every ``poll_interval_s`` seconds so a technician
   sees paper running low before a citizen meets it.
@@ -170,7 +170,7 @@ class EscposPrinter(Device):
             raise DeviceUserError(
                 "the printer cover is open", code="cover_open", action=RecommendedAction.NEEDS_MAINTENANCE
             )
-        if status.error == "yes":
+        if status.error == "true":
             raise DeviceHardwareError("the printer reports an error (cutter or head)")
 
     def _require_open(self) -> None:
@@ -188,8 +188,8 @@ def _checked_key(job_key: str) -> str:
 def _health_for(status: PrinterStatus) -> Health:
     if status.paper == "out" or status.cover == "open":
         return Health.USER_ERROR
-    if status.error == "yes":
+    if status.error == "true":
         return Health.HARDWARE_ERROR
-    if status.online == "no":
+    if status.online == "false":
         return Health.OFFLINE
     return Health.ONLINE

@@ -5,8 +5,8 @@ Each request (``DLE EOT n``) is answered with one byte whose fixed bits are ``0x
 A printer that does not answer leaves the corresponding keys "unknown": unlike python-escpos 3.1,
 silence is never reported as "paper OK".
 
-Snapshot keys and values: ``online`` yes|no|unknown, ``cover`` closed|open|unknown,
-``paper`` ok|near_end|out|unknown, ``error`` none|yes|unknown.
+Snapshot keys and values: ``online`` true|false|unknown, ``cover`` closed|open|unknown,
+``paper`` ok|near_end|out|unknown, ``error`` true|false|unknown.
 """
 
 from __future__ import annotations
@@ -48,14 +48,14 @@ def parse_printer(value: int | None) -> str:
     """DLE EOT 1: bit 3 set = offline."""
     if value is None or not is_status_byte(value):
         return UNKNOWN
-    return "no" if value & 0x08 else "yes"
+    return "false" if value & 0x08 else "true"
 
 
 def parse_offline_cause(value: int | None) -> tuple[str, str, bool]:
     """DLE EOT 2 → (cover, error, stopped at paper end): bit 2 cover open, bit 5 paper end, bit 6 error."""
     if value is None or not is_status_byte(value):
         return UNKNOWN, UNKNOWN, False
-    return ("open" if value & 0x04 else "closed"), ("yes" if value & 0x40 else "none"), bool(value & 0x20)
+    return ("open" if value & 0x04 else "closed"), ("true" if value & 0x40 else "false"), bool(value & 0x20)
 
 
 def parse_paper(value: int | None) -> str:

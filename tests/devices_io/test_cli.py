@@ -79,10 +79,10 @@ def test_printer_test_page_status_and_preview(tmp_path: Path, capsys: pytest.Cap
         status = json.loads(capsys.readouterr().out)
         assert status == {
             "health": "online",
-            "online": "yes",
+            "online": "true",
             "cover": "closed",
             "paper": "near_end",
-            "error": "none",
+            "error": "false",
         }
         deadline = time.monotonic() + 5
         while not emulator.core.printed.endswith(b"\x1d\x56\x00") and time.monotonic() < deadline:

@@ -88,17 +88,17 @@ def test_repeated_job_key_prints_once(emulator: Emulator, printer: tuple[EscposP
 
 def test_status_online_and_paper_ok(printer: tuple[EscposPrinter, Recorder]) -> None:
     device, _ = printer
-    assert device.status() == {"online": "yes", "cover": "closed", "paper": "ok", "error": "none"}
+    assert device.status() == {"online": "true", "cover": "closed", "paper": "ok", "error": "false"}
     assert device.health is Health.ONLINE
 
 
 @pytest.mark.parametrize(
     ("state", "expected", "health"),
     [
-        ("near_end", {"online": "yes", "paper": "near_end"}, Health.ONLINE),
-        ("paper_out", {"online": "no", "paper": "out"}, Health.USER_ERROR),
-        ("cover_open", {"online": "no", "cover": "open"}, Health.USER_ERROR),
-        ("error", {"online": "no", "error": "yes"}, Health.HARDWARE_ERROR),
+        ("near_end", {"online": "true", "paper": "near_end"}, Health.ONLINE),
+        ("paper_out", {"online": "false", "paper": "out"}, Health.USER_ERROR),
+        ("cover_open", {"online": "false", "cover": "open"}, Health.USER_ERROR),
+        ("error", {"online": "false", "error": "true"}, Health.HARDWARE_ERROR),
         ("silent", {"online": "unknown", "cover": "unknown", "paper": "unknown"}, Health.ONLINE),
     ],
 )

@@ -27,7 +27,7 @@ def test_all_fine() -> None:
             {commands.STATUS_PRINTER: 0x12, commands.STATUS_OFFLINE_CAUSE: 0x12, commands.STATUS_PAPER: 0x12}
         )
     )
-    assert status == PrinterStatus(online="yes", cover="closed", paper="ok", error="none")
+    assert status == PrinterStatus(online="true", cover="closed", paper="ok", error="false")
 
 
 def test_silent_printer_is_unknown_never_paper_ok() -> None:
@@ -44,10 +44,10 @@ def test_silent_printer_is_unknown_never_paper_ok() -> None:
 @pytest.mark.parametrize(
     ("printer", "cause", "paper", "expected"),
     [
-        (0x12, 0x12, 0x1E, {"online": "yes", "paper": "near_end"}),
-        (0x1A, 0x32, 0x72, {"online": "no", "paper": "out"}),
-        (0x1A, 0x16, 0x12, {"online": "no", "cover": "open"}),
-        (0x1A, 0x52, 0x12, {"online": "no", "error": "yes"}),
+        (0x12, 0x12, 0x1E, {"online": "true", "paper": "near_end"}),
+        (0x1A, 0x32, 0x72, {"online": "false", "paper": "out"}),
+        (0x1A, 0x16, 0x12, {"online": "false", "cover": "open"}),
+        (0x1A, 0x52, 0x12, {"online": "false", "error": "true"}),
         (0x1A, 0x32, None, {"paper": "out"}),  # paper sensor silent, offline cause says paper end
         (0xFF, 0x00, 0x80, {"online": "unknown", "cover": "unknown", "paper": "unknown"}),  # not status bytes
     ],
