@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.config import ConfigError, KioskConfig, default_config_path, load_config
+from offline_cache.atomic import write_file_atomically
 from offline_cache.outbox import Outbox, OutboxStatus, State
 from offline_cache.sealing import Sealer
 
@@ -57,11 +58,19 @@ def run(args: argparse.Namespace, config: KioskConfig) -> int:
     path = config.state_dir / OUTBOX_FILE
     command = args.queue_command
     if not path.exists():
+        # Nothing saved on this kiosk yet: report an empty queue rather than create a database.
         if command == "status":
             _print_status(_empty_status(), args.json, path_exists=False)
-            return 0
-        print("no outbox database yet: nothing to do", file=sys.stderr)
-        return 0 if command == "retry-dead" else 1
+        elif command == "retry-dead":
+            print("requeued 0 dead-lettered application(s) (no outbox database yet)")
+        else:
+            try:
+                write_file_atomically(args.out, b"")
+            except OSError as exc:
+                print(f"queue export-dead failed ({exc.strerror})", file=sys.stderr)
+                return 1
+            print(f"exported 0 dead-lettered application(s) to {args.out} (no outbox database yet)")
+        return 0
     try:
         outbox = _open(path)
     except sqlite3.DatabaseError as exc:
@@ -84,7 +93,8 @@ def run(args: argparse.Namespace, config: KioskConfig) -> int:
             print(f"unknown queue command {command!r}", file=sys.stderr)
             return 1
     except (sqlite3.Error, OSError) as exc:
-        print(f"queue {command} failed ({type(exc).__name__})", file=sys.stderr)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        print(f"queue {command} failed ({reason})", file=sys.stderr)
         return 1
     finally:
         outbox.close()

@@ -10,6 +10,9 @@ Contract (what the flows use):
 - `decision_for(application_id) -> Decision | None`: the decision stored when it was delivered.
 - `is_online`: the central service answered recently (not "the OS reports a link").
 - `start()` runs the background relay; `close()` stops it and closes the outbox.
+- `publish(event)` is called from the caller's thread or the relay's thread: hand in a function
+  that posts onto the core thread (the event bus is core-thread only).
+- Housekeeping (retention purge, shredding of unused data keys) runs hourly on the relay thread.
 
 `ApiTransport` adapts the API client to the relay's `Transport` protocol.
 """
@@ -148,6 +151,11 @@ class Submissions:
         connectivity = Connectivity(clock=clock, on_change=lambda online: sink(ConnectivityDidChange(online)))
         relay = Relay(outbox, ApiTransport(client), policy=policy, clock=clock, connectivity=connectivity)
         return cls(outbox, relay, publish=publish, retention_s=config.outbox.retention_days * 86400.0)
+
+    @property
+    def connectivity(self) -> Connectivity:
+        """Feed it from other calls to the central service too (heartbeats, queries)."""
+        return self._relay.connectivity
 
     @property
     def outbox(self) -> Outbox:

@@ -95,7 +95,12 @@ def test_status_before_any_save_and_bad_config(state, tmp_path: Path, capsys) ->
     config, state_dir = state
     assert main(["--config", str(config), "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["counts"]["ready"] == 0
+    out_file = tmp_path / "dead.jsonl"
+    assert main(["--config", str(config), "export-dead", "--out", str(out_file)]) == 0
+    assert out_file.read_bytes() == b""
+    assert main(["--config", str(config), "retry-dead"]) == 0
     assert not (state_dir / "outbox.db").exists()
+    capsys.readouterr()
     bad = tmp_path / "bad.toml"
     bad.write_text("[outbox]\nretention_days = -1\n")
     assert main(["--config", str(bad), "status"]) == 1
@@ -114,3 +119,10 @@ def test_runs_as_a_module(state, clock) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["counts"]["dead"] == 1
+
+
+def test_export_to_an_unwritable_place_is_a_clear_error(state, clock, tmp_path: Path, capsys) -> None:
+    config, state_dir = state
+    fill(state_dir, clock)
+    assert main(["--config", str(config), "export-dead", "--out", str(tmp_path / "missing" / "x")]) == 1
+    assert "export-dead failed" in capsys.readouterr().err
