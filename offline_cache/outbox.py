@@ -72,6 +72,9 @@ _SQLITE_FULL = 13
 _SQLITE_IOERR = 10
 _SQLITE_READONLY = 8
 _SQLITE_CANTOPEN = 14
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+UNREADABLE = "payload cannot be unsealed (data key destroyed or data damaged)"
 
 
 class State(StrEnum):
@@ -95,6 +98,10 @@ class SaveFailed(OutboxError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class _CorruptDatabase(Exception):
+    """The integrity check found damage."""
 
 
 class ConflictingApplication(OutboxError):
@@ -193,10 +200,15 @@ class Outbox:
             conn = self._connect()
             result = conn.execute("PRAGMA integrity_check").fetchall()
             if [tuple(r) for r in result] != [("ok",)]:
-                raise sqlite3.DatabaseError("integrity check failed")
+                raise _CorruptDatabase("integrity check failed")
             self._create_schema(conn)
             return conn
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, _CorruptDatabase) as exc:
+            if isinstance(exc, sqlite3.DatabaseError) and not _is_corruption(exc):
+                # Locked, unreadable, read-only...: not damage. Never move a healthy database away.
+                if conn is not None:
+                    conn.close()
+                raise
             if conn is not None:
                 conn.close()
             kept = self._move_aside()
@@ -218,7 +230,7 @@ class Outbox:
             if version == 0:
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif version != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(f"unsupported outbox schema version {version}")
+                raise OutboxError(f"outbox database has schema version {version}, expected {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -324,7 +336,8 @@ class Outbox:
                 "ORDER BY next_attempt_at, application_id LIMIT ?",
                 (now, limit),
             ).fetchall()
-            return [self._claim_row(conn, str(row[0]), now) for row in rows]
+            claims = [self._claim_row(conn, str(row[0]), now) for row in rows]
+            return [claim for claim in claims if claim is not None]
 
     def claim(self, application_id: str) -> Claim | None:
         """Take one specific row now, whatever its schedule, unless it is in flight, done or dead."""
@@ -340,7 +353,8 @@ class Outbox:
                 return self._claim_row(conn, application_id, now)
             return None
 
-    def _claim_row(self, conn: sqlite3.Connection, application_id: str, now: float) -> Claim:
+    def _claim_row(self, conn: sqlite3.Connection, application_id: str, now: float) -> Claim | None:
+        """Mark one row in flight and open its payload; an unreadable row is dead-lettered instead."""
         conn.execute(
             "UPDATE outbox SET state = 'in_flight', attempts = attempts + 1, next_attempt_at = ?, "
             "updated_at = ? WHERE application_id = ?",
@@ -352,13 +366,22 @@ class Outbox:
             "WHERE application_id = ?",
             (application_id,),
         ).fetchone()
-        payload = self._sealer.open(
-            conn,
-            record_id=application_id,
-            purpose=PAYLOAD,
-            schema_version=int(row[3]),
-            sealed=SealedRecord(key_id=str(row[0]), blob=bytes(row[1])),
-        )
+        try:
+            payload = self._sealer.open(
+                conn,
+                record_id=application_id,
+                purpose=PAYLOAD,
+                schema_version=int(row[3]),
+                sealed=SealedRecord(key_id=str(row[0]), blob=bytes(row[1])),
+            )
+        except SealingError:
+            # One damaged row must not block the queue behind it: a technician looks at it.
+            conn.execute(
+                "UPDATE outbox SET state = 'dead', last_status = NULL, last_error = ? "
+                "WHERE application_id = ?",
+                (UNREADABLE, application_id),
+            )
+            return None
         return Claim(application_id=application_id, payload=payload, fingerprint=str(row[2]), attempt=row[4])
 
     def mark_delivered(self, application_id: str, decision: bytes) -> None:
@@ -585,6 +608,15 @@ def _row_info(row: Any) -> RowInfo:
 
 def _float_or_none(value: str | None) -> float | None:
     return None if value is None else float(value)
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        # Older bindings without error codes: fall back to SQLite's fixed messages.
+        text = str(exc)
+        return "malformed" in text or "not a database" in text
+    return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
 
 
 def _save_failed(exc: sqlite3.Error) -> SaveFailed:

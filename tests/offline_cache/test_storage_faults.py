@@ -157,3 +157,51 @@ def test_unwritable_storage_is_a_typed_error(tmp_path: Path, clock) -> None:
     box._conn.execute("PRAGMA query_only = OFF")
     assert box.rows() == []
     box.close()
+
+
+def test_a_locked_database_is_an_error_not_corruption(tmp_path: Path, clock) -> None:
+    import sqlite3
+
+    path = tmp_path / "outbox.db"
+    ids = filled_outbox(path, clock, rows=2)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            Outbox(path, make_sealer(), clock=clock, busy_timeout_ms=50)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert not [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+    box = Outbox(path, make_sealer(), clock=clock)
+    assert [row.application_id for row in box.rows()] == ids
+    box.close()
+
+
+def test_a_newer_schema_is_refused_and_left_alone(tmp_path: Path, clock) -> None:
+    import sqlite3
+
+    from offline_cache.outbox import OutboxError
+
+    path = tmp_path / "outbox.db"
+    filled_outbox(path, clock, rows=1)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(OutboxError, match="schema version 99"):
+        Outbox(path, make_sealer(), clock=clock)
+    assert not [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+
+
+def test_an_unreadable_row_is_dead_lettered_and_does_not_block_the_queue(tmp_path: Path, clock) -> None:
+    path = tmp_path / "outbox.db"
+    ids = filled_outbox(path, clock, rows=3)
+    box = Outbox(path, make_sealer(), clock=clock)
+    blob = box._conn.execute("SELECT payload FROM outbox WHERE application_id = ?", (ids[0],)).fetchone()[0]
+    box._conn.execute(
+        "UPDATE outbox SET payload = ? WHERE application_id = ?", (blob[:-1] + bytes([blob[-1] ^ 1]), ids[0])
+    )
+    claims = box.claim_due(limit=10)
+    assert [c.application_id for c in claims] == ids[1:]
+    info = box.info(ids[0])
+    assert info.state is State.DEAD and "cannot be unsealed" in info.last_error
+    box.close()
