@@ -139,10 +139,11 @@ class SerialScanner(ScannerDevice):
         try:
             waiting = port.in_waiting
             deadline = self._framer.deadline()
+            timeout = READ_WINDOW_S
             if deadline is not None:
-                port.timeout = max(0.001, min(READ_WINDOW_S, deadline - time.monotonic()))
-            else:
-                port.timeout = READ_WINDOW_S
+                timeout = max(0.001, min(READ_WINDOW_S, deadline - time.monotonic()))
+            if timeout != port.timeout:
+                port.timeout = timeout  # pyserial reprograms the port on every assignment
             data: bytes = port.read(max(1, waiting))
         except (serial.SerialException, OSError):
             error = DeviceNotFoundError(f"the scanner at {self.port} went away")

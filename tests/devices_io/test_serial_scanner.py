@@ -6,8 +6,10 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from devices.base import DeviceConfigError, DeviceNotFoundError, Health
+from devices.base import DeviceConfigError, DeviceNotFoundError, ErrorEvent, Health
 from devices.registry import open_device
 from devices.scanner import ssi
 from devices.scanner.emulator import SerialScannerEmulator
@@ -179,3 +181,24 @@ def test_missing_port_fails_to_open_with_not_found(tmp_path) -> None:  # type: i
 def test_bad_scanner_uris_are_config_errors(uri: str) -> None:
     with pytest.raises(DeviceConfigError):
         open_device("scanner", uri)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(noise=st.binary(min_size=1, max_size=300))
+def test_arbitrary_bytes_on_the_line_give_typed_events_only(noise: bytes) -> None:
+    with SerialScannerEmulator("passive") as emulator:
+        device = open_device("scanner", emulator.uri)
+        recorder = attach(device)
+        device.open()
+        try:
+            device.enable()
+            emulator.send_raw(noise + b"\r")
+            poll_for(device, 0.25)
+            for event in recorder.events:
+                if isinstance(event, ErrorEvent):
+                    assert event.code == "unrecognised_code"
+            for data in recorder.data:
+                assert isinstance(data, ScannedCode)
+            assert device.health is Health.ONLINE
+        finally:
+            device.close()
