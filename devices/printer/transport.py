@@ -39,6 +39,7 @@ class PrinterTransport(ABC):
 
     description: str = "printer"
     can_read: bool = True
+    chunk_bytes: int = CHUNK_BYTES
 
     def __init__(self, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         if timeout_s <= 0:
@@ -63,8 +64,8 @@ class PrinterTransport(ABC):
 
     def write(self, data: bytes) -> None:
         """Send ``data`` in chunks, so the timeout bounds each piece rather than the whole job."""
-        for start in range(0, len(data), CHUNK_BYTES):
-            self._write_chunk(data[start : start + CHUNK_BYTES])
+        for start in range(0, len(data), self.chunk_bytes):
+            self._write_chunk(data[start : start + self.chunk_bytes])
 
     def drain(self) -> None:
         """Discard bytes that arrived unasked (late answers to an earlier query)."""
@@ -101,6 +102,9 @@ class SerialPrinterTransport(PrinterTransport):
     ):
         super().__init__(timeout_s=timeout_s)
         self.description = f"serial port {port}"
+        # A chunk must cross the line well within the write timeout: at 9600 baud, 4096 bytes
+        # alone take 4.3 s. A quarter of the timeout leaves room for flow-control pauses.
+        self.chunk_bytes = max(64, min(CHUNK_BYTES, int(baud / 10 * timeout_s / 4)))
         self._printer = Serial(devfile=port, baudrate=baud, timeout=timeout_s, dsrdtr=dsrdtr)
         self._port: serial.Serial | None = None
 

@@ -251,3 +251,25 @@ def test_status_read_while_opening_is_what_health_shows() -> None:
         last = [e for e in recorder.events if isinstance(e, StatusChangedEvent)][-1]
         assert last.new is Health.USER_ERROR
         device.close()
+
+
+def test_printer_that_stops_accepting_data_times_out_instead_of_hanging() -> None:
+    import time
+
+    # A "printer" that accepts the connection and then never reads: the socket buffers fill up.
+    server = socket.create_server(("127.0.0.1", 0))
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    port = server.getsockname()[1]
+    try:
+        device = open_device("printer", f"escpos-tcp://127.0.0.1:{port}?timeout=0.5&status_timeout=0.1")
+        assert isinstance(device, EscposPrinter)
+        device.open()
+        assert device.status()["online"] == "unknown"
+        started = time.monotonic()
+        with pytest.raises(DeviceError) as caught:
+            device.print_raw(b"\x00" * 20_000_000, "big-job")
+        assert caught.value.code == "timeout"
+        assert time.monotonic() - started < 30
+        device.close()
+    finally:
+        server.close()
