@@ -20,6 +20,9 @@ Scenarios (``SCENARIOS``) script what a test, the benchmark or the demo needs:
 ``unsupported_card``      reads answer 0x40 (unknown card type)
 ``unplug_replug``         after the first successful read, unplugged for ``replug_after_s``
 ========================  ======================================================================
+
+Every scenario except ``normal``, ``no_card``, ``sam_fault`` and ``mute`` starts with the card on
+the reader. ``records`` keeps the last exchanges (command, arrival time, SW3) for benchmarks.
 """
 
 from __future__ import annotations
