@@ -17,6 +17,8 @@ import qrcode.constants
 WIDTH: Final = 1280
 HEIGHT: Final = 720
 KINDS: Final = ("plain", "rotated", "perspective", "small", "inverted", "noisy", "blurred")
+# Harder, closer to a real counter: a tilted code at low contrast, a lamp's glare, hand shake.
+HARD_KINDS: Final = ("low_contrast", "glare", "motion")
 
 Frame = npt.NDArray[np.uint8]
 
@@ -52,6 +54,8 @@ def background(rng: np.random.Generator) -> Frame:
 
 def scene(payload: str, kind: str, seed: int = 0) -> Frame:
     """A 1280×720 BGR frame showing ``payload`` as a QR code distorted as ``kind`` says."""
+    if kind in HARD_KINDS:
+        return _hard_scene(payload, kind, seed)
     if kind not in KINDS:
         raise ValueError(f"unknown scene kind {kind!r}")
     rng = np.random.default_rng(seed)
@@ -98,11 +102,27 @@ def scene(payload: str, kind: str, seed: int = 0) -> Frame:
     return frame
 
 
-def scene_set(payloads: list[str], seeds: range) -> list[tuple[str, str, Frame]]:
+def _hard_scene(payload: str, kind: str, seed: int) -> Frame:
+    rng = np.random.default_rng(1000 + seed)
+    frame = scene(payload, "plain" if kind == "glare" else "perspective", seed).astype(np.float32)
+    if kind == "low_contrast":
+        frame = 100 + frame * 0.35
+    elif kind == "glare":
+        yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
+        cx, cy = rng.integers(300, 1000), rng.integers(200, 500)
+        frame = frame + (np.exp(-(((xx - cx) / 260.0) ** 2 + ((yy - cy) / 160.0) ** 2)) * 170)[:, :, None]
+    else:  # motion: a 9-pixel horizontal smear
+        frame = cv2.filter2D(frame, -1, np.full((1, 9), 1 / 9, np.float32))
+    return np.clip(frame, 0, 255).astype(np.uint8)
+
+
+def scene_set(
+    payloads: list[str], seeds: range, kinds: tuple[str, ...] = KINDS
+) -> list[tuple[str, str, Frame]]:
     """(kind, payload, frame) for every kind × seed, payloads used round-robin."""
     out = []
     for seed in seeds:
-        for index, kind in enumerate(KINDS):
-            payload = payloads[(seed * len(KINDS) + index) % len(payloads)]
+        for index, kind in enumerate(kinds):
+            payload = payloads[(seed * len(kinds) + index) % len(payloads)]
             out.append((kind, payload, scene(payload, kind, seed)))
     return out
