@@ -114,6 +114,7 @@ class SamReaderEmulator:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
         self._default_card = card or sample_card()
+        encode_text_block(self._default_card)  # a card that cannot be on a card fails here
         self._baud = baud
         self._harness = PtyHarness(self._on_bytes, baud=baud if paced else None, name="ttySAM0")
         self._decoder = FrameDecoder(minimum_length=3)
@@ -163,9 +164,14 @@ class SamReaderEmulator:
     # -- controls --------------------------------------------------------------------------------
 
     def place_card(self, card: IdCard | None = None) -> None:
-        """Lay ``card`` (default: the emulator's card) on the reader."""
+        """Lay ``card`` (default: the emulator's card) on the reader.
+
+        Raises ``ValueError`` if a field does not fit the card's text block.
+        """
+        chosen = card or self._default_card
+        encode_text_block(chosen)  # fail here, not later on the line
         with self._lock:
-            self._card = card or self._default_card
+            self._card = chosen
             self.placed_at = time.perf_counter()
 
     def remove_card(self) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import select
 import shutil
@@ -36,6 +37,8 @@ from types import TracebackType
 from typing import Final, Self
 
 __all__ = ["BITS_PER_BYTE", "ByteHandler", "PtyHarness"]
+
+_log = logging.getLogger(__name__)
 
 BITS_PER_BYTE: Final = 10  # 8N1: start bit, 8 data bits, stop bit
 ByteHandler = Callable[[bytes], None]
@@ -104,7 +107,11 @@ class _Plug:
                     time.sleep(0.01)
                     continue
                 if data:
-                    self._on_bytes(data)
+                    try:
+                        self._on_bytes(data)
+                    except Exception:
+                        # An emulator bug must not silently turn the line dead.
+                        _log.exception("emulator handler failed")
         finally:
             if self.stopped.is_set() and threading.current_thread() is self.thread:
                 self._close_fds()

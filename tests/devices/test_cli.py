@@ -144,3 +144,13 @@ def test_emulate_rejects_a_bad_card_file(tmp_path: Path, capsys: pytest.CaptureF
     card_file.write_text('{"card_type": "passport"}', encoding="utf-8")
     assert main(["idcard", "emulate", "--card", str(card_file)]) == 2
     assert "card_type" in capsys.readouterr().err
+
+
+def test_emulate_rejects_a_card_whose_fields_do_not_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = {**sample_card().to_json(masked=False), "name": "名" * 16}
+    card_file = tmp_path / "card.json"
+    card_file.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["idcard", "emulate", "--card", str(card_file)]) == 2
+    assert "name does not fit" in capsys.readouterr().err

@@ -93,3 +93,25 @@ def test_unplug_from_inside_the_handler_does_not_deadlock() -> None:
         with pytest.raises(serial.SerialException):
             port.read(1)
         port.close()
+
+
+def test_a_failing_handler_does_not_kill_the_line() -> None:
+    calls: list[bytes] = []
+    harness = PtyHarness()
+
+    def handler(data: bytes) -> None:
+        calls.append(data)
+        if len(calls) == 1:
+            raise ValueError("emulator bug")
+        harness.write(b"ok")
+
+    harness.set_handler(handler)
+    with harness:
+        port = serial.Serial(harness.path, 115200, timeout=2)
+        try:
+            port.write(b"a")
+            time.sleep(0.2)
+            port.write(b"b")
+            assert port.read(2) == b"ok"
+        finally:
+            port.close()
