@@ -1,8 +1,8 @@
 """``kiosk-devices idcard …``: read a card from a real or emulated reader, or run the emulator.
 
 Exit codes: 0 success; 1 no card within the timeout; 2 bad arguments or card file; 3 the reader
-is missing or faulty. Failures print exactly one line on stderr. ID and pass numbers are masked
-unless ``--unmasked`` is given.
+is missing or faulty; 130 interrupted. Failures print exactly one line on stderr. ID and pass
+numbers are masked unless ``--unmasked`` is given.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ EXIT_OK: Final = 0
 EXIT_NO_CARD: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_DEVICE: Final = 3
+EXIT_INTERRUPTED: Final = 130
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,6 +69,8 @@ def read_command(args: argparse.Namespace) -> int:
         card, problem = _wait_for_card(reader, events, args.timeout)
     except DeviceError as exc:
         return _fail(f"reader failed: {exc.message}", EXIT_DEVICE)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
     finally:
         reader.close()
     if card is None:
