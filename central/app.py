@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ from central.auth import AdminAuthenticator, KioskAuthenticator
 from central.catalog import CatalogStore
 from central.db import Database
 from central.fleet import FleetService
-from central.notifier import Notifier, RecordingNotifier
+from central.notifier import NotificationDispatcher, Notifier, RecordingNotifier
 from central.openapi_doc import install_openapi
 from central.problems import PROBLEM_MEDIA_TYPE, ProblemError
 from central.queries import QueryService
@@ -64,10 +65,11 @@ def create_app(
 ) -> FastAPI:
     """Build the service on an already migrated database."""
     catalog = CatalogStore(db)
+    dispatcher = NotificationDispatcher(db, notifier or RecordingNotifier())
     services = Services(
         db=db,
         catalog=catalog,
-        applications=ApplicationService(db, catalog, notifier or RecordingNotifier(), clock=clock),
+        applications=ApplicationService(db, catalog, clock=clock, on_notification_queued=dispatcher.wake),
         appointments=AppointmentService(db, catalog, clock),
         queries=QueryService(db, clock),
         fleet=FleetService(db, clock),
@@ -91,7 +93,16 @@ def create_app(
         """The authenticated administrator, or a 401 problem."""
         return await run_in_threadpool(services.admin_auth.authenticate, authorization)
 
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        dispatcher.start()
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Civic kiosk central approval service",
         version="1.0.0",
         description=(

@@ -32,7 +32,6 @@ from central.catalog import CatalogSnapshot, CatalogStore
 from central.db import ApplicationRow, Database, NotificationRow, RegistryRecordRow, RuleSetRow
 from central.forms import check_form
 from central.idnumber import is_valid_id_number, mask_phone
-from central.notifier import Notifier, dispatch_pending
 from central.problems import ProblemError, not_found
 from central.rules import evaluate
 from central.schemas import ApplicationIn, DecisionOut
@@ -60,15 +59,15 @@ class ApplicationService:
         self,
         db: Database,
         catalog: CatalogStore,
-        notifier: Notifier,
         *,
+        on_notification_queued: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
         wait_for_first_s: float = 5.0,
         stale_claim_s: float = 30.0,
     ) -> None:
         self._db = db
         self._catalog = catalog
-        self._notifier = notifier
+        self._on_notification_queued = on_notification_queued
         self._clock = clock
         self._wait_for_first_s = wait_for_first_s
         self._stale_claim_s = stale_claim_s
@@ -122,9 +121,8 @@ class ApplicationService:
                 session.flush()
                 row_id = row.id
         except IntegrityError:
-            existing = self._find(kiosk_id, key)
-            if existing is None:  # pragma: no cover - the conflicting row cannot vanish
-                raise
+            # Another request claimed this key first; its row is committed a moment later.
+            existing = self._await_row(kiosk_id, key)
             return self._answer_repeat(existing, fingerprint, application)
         return self._decide_and_store(
             row_id, claim, key, now, item, application, normalised_form, partner_city
@@ -137,6 +135,22 @@ class ApplicationService:
                     ApplicationRow.kiosk_id == kiosk_id, ApplicationRow.application_id == key
                 )
             ).scalar_one_or_none()
+
+    def _await_row(self, kiosk_id: str, key: str) -> ApplicationRow:
+        deadline = time.monotonic() + self._wait_for_first_s
+        while True:
+            row = self._find(kiosk_id, key)
+            if row is not None:
+                return row
+            if time.monotonic() >= deadline:
+                raise ProblemError(
+                    409,
+                    "application-in-progress",
+                    "Application still being processed",
+                    "Another request with this Idempotency-Key is being stored; retry shortly.",
+                    retry_after=1,
+                )
+            time.sleep(0.01)
 
     def _answer_repeat(
         self, row: ApplicationRow, fingerprint: str, application: ApplicationIn
@@ -334,7 +348,7 @@ class ApplicationService:
         )
         body = decision.model_dump(mode="json")
         phone = application.applicant.phone or self._registered_phone(application.applicant.id_number)
-        notify: dict[int, str] = {}
+        queued = False
         with self._db.write() as session:
             result = session.execute(
                 update(ApplicationRow)
@@ -353,21 +367,22 @@ class ApplicationService:
                     retry_after=1,
                 )
             if phone:
-                note = NotificationRow(
-                    application_id=application_id,
-                    channel="sms",
-                    recipient=mask_phone(phone),
-                    message=(
-                        f"【驻马店市政务服务】您申请的“{item['name_zh']}”"
-                        f"（受理编号 {acceptance}）：{message_zh}"
-                    ),
-                    created_at=decided_at,
+                session.add(
+                    NotificationRow(
+                        application_id=application_id,
+                        channel="sms",
+                        recipient=mask_phone(phone),
+                        phone=phone,
+                        message=(
+                            f"【驻马店市政务服务】您申请的“{item['name_zh']}”"
+                            f"（受理编号 {acceptance}）：{message_zh}"
+                        ),
+                        created_at=decided_at,
+                    )
                 )
-                session.add(note)
-                session.flush()
-                notify[note.id] = phone
-        if notify:
-            dispatch_pending(self._db, self._notifier, notify)
+                queued = True
+        if queued:
+            self._on_notification_queued()
         return 201, body, {}
 
     def _run_rules(

@@ -171,9 +171,16 @@ class AppointmentService:
                     )
                 )
         except IntegrityError:
+            # The same booking id arrived twice at once; the first one's row is committed shortly.
+            deadline = time.monotonic() + 5.0
             existing = self._find(kiosk_id, booking_id)
+            while existing is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+                existing = self._find(kiosk_id, booking_id)
             if existing is None:
-                raise
+                raise ProblemError(
+                    409, "booking-in-progress", "Booking still being stored", "Retry shortly.", retry_after=1
+                ) from None
             return self._repeat(existing, fingerprint)
         stored = self._find(kiosk_id, booking_id)
         assert stored is not None

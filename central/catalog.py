@@ -10,12 +10,16 @@ import gzip
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from central.db import CatalogItemRow, CatalogStateRow, Database
+
+# A catalogue change reaches every API node within this time.
+VERSION_CHECK_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,14 @@ class CatalogStore:
         self._db = db
         self._lock = threading.Lock()
         self._snapshot: CatalogSnapshot | None = None
+        self._checked_at = 0.0
 
     def current(self) -> CatalogSnapshot:
-        """The snapshot of the catalogue version now in the database."""
+        """The snapshot of the catalogue version in the database (checked at most once a second)."""
+        snapshot = self._snapshot
+        if snapshot is not None and time.monotonic() - self._checked_at < VERSION_CHECK_INTERVAL_S:
+            return snapshot
+        self._checked_at = time.monotonic()
         with self._db.read() as session:
             state = session.get(CatalogStateRow, 1)
             version = state.version if state is not None else "empty"

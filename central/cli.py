@@ -129,7 +129,8 @@ def _serve(url: str, host: str, port: int, workers: int, seed: bool) -> int:
 
     from central.app import create_app
 
-    db = _database(url)
+    db = Database(url, group_commit=True)
+    db.migrate()
     if seed:
         from central.seed import seed_demo
 
@@ -140,7 +141,10 @@ def _serve(url: str, host: str, port: int, workers: int, seed: bool) -> int:
             file=sys.stderr,
         )
     # Access logs are off: paths carry no personal data, but a line per request is noise at fleet scale.
-    uvicorn.run(create_app(db), host=host, port=port, access_log=False, log_level="warning")
+    try:
+        uvicorn.run(create_app(db), host=host, port=port, access_log=False, log_level="warning")
+    finally:
+        db.dispose()
     return 0
 
 

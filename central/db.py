@@ -136,7 +136,8 @@ class NotificationRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_id: Mapped[str] = mapped_column(String(64), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    recipient: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(32))  # masked, kept as the record
+    phone: Mapped[str | None] = mapped_column(String(32), nullable=True)  # cleared once sent
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -219,23 +220,122 @@ def _migration_1_initial(connection: Any) -> None:
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migration_1_initial,)
 
 
-class Database:
-    """Engine + sessions for one database URL."""
+class WriteFailed(Exception):
+    """The batch holding this write could not be committed (disk full, I/O error)."""
 
-    def __init__(self, url: str) -> None:
+
+class _GroupCommitter:
+    """SQLite group commit: many writers' work shares one transaction and one fsync.
+
+    A writer runs its statements inside a SAVEPOINT of the shared transaction (holding the lock only
+    for its own statements, which take microseconds), then waits until a committer thread has
+    committed the batch that holds them. A writer whose statements fail rolls back its savepoint
+    alone. ``write()`` returns only after COMMIT returned, so "answered" still means "durable".
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._connection = engine.execution_options(sqlite_begin="IMMEDIATE").connect()
+        self._session = Session(bind=self._connection, expire_on_commit=False)
+        self._lock = threading.Lock()  # guards the shared session
+        self._state = threading.Condition()  # guards the counters below
+        self._collecting = 0  # number of the batch now collecting writes
+        self._committed = -1  # number of the last batch committed (or failed)
+        self._pending = 0
+        self._failures: dict[int, BaseException] = {}
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="sqlite-group-commit", daemon=True)
+        self._thread.start()
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with self._lock:
+            if self._closed:
+                raise WriteFailed("the database is closed")
+            session = self._session
+            try:
+                with session.begin_nested():
+                    yield session
+            finally:
+                # Even a failed write opened the shared transaction (and SQLite's write lock):
+                # the batch must be committed so that the lock is released.
+                with self._state:
+                    batch = self._collecting
+                    self._pending += 1
+                    self._state.notify_all()
+        with self._state:
+            while self._committed < batch:
+                self._state.wait()
+            failure = self._failures.get(batch)
+        if failure is not None:
+            raise WriteFailed("the write could not be committed") from failure
+
+    def _run(self) -> None:
+        while True:
+            with self._state:
+                while self._pending == 0 and not self._closed:
+                    self._state.wait()
+                if self._pending == 0:
+                    return
+            with self._lock:
+                with self._state:
+                    batch = self._collecting
+                    self._collecting += 1
+                    self._pending = 0
+                failure: BaseException | None = None
+                try:
+                    self._session.commit()
+                except Exception as error:  # every writer of the batch is told
+                    failure = error
+                    self._session.rollback()
+                self._session.expunge_all()
+            with self._state:
+                if failure is not None:
+                    self._failures[batch] = failure
+                    for old in [b for b in self._failures if b < batch - 1000]:
+                        del self._failures[old]
+                self._committed = batch
+                self._state.notify_all()
+
+    def close(self) -> None:
+        with self._state:
+            self._closed = True
+            self._state.notify_all()
+        self._thread.join(timeout=30)
+        with self._lock:
+            self._session.close()
+            self._connection.close()
+
+
+class Database:
+    """Engine + sessions for one database URL.
+
+    ``group_commit`` (SQLite only; meant for the long-running service) batches concurrent writes
+    into shared transactions: one fsync per batch instead of one per write.
+    """
+
+    def __init__(self, url: str, *, group_commit: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            # NullPool: each session gets its own connection, closed after use; cheap for SQLite
-            # and it avoids sharing a connection between threads.
+            # A pool of connections, each used by one thread at a time (never shared concurrently).
+            in_memory = url in ("sqlite://", "sqlite:///:memory:")
             self.engine: Engine = create_engine(
-                url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 30}
+                url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                **({"poolclass": NullPool} if in_memory else {"pool_size": 8, "max_overflow": 56}),
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        write_engine = (
+            self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        )
+        self._write_sessions = sessionmaker(write_engine, expire_on_commit=False)
         self._write_lock = threading.Lock()
+        self._group_commit = group_commit and self.is_sqlite
+        self._committer: _GroupCommitter | None = None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -245,17 +345,28 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session committed at the end, rolled back on error."""
-        if self.is_sqlite:
-            with self._write_lock, self._sessions.begin() as session:
+        """A session whose work is committed (durably) before the block's exit returns.
+
+        On error the block's work is rolled back and the error propagates.
+        """
+        if self._group_commit:
+            with self._write_lock:
+                if self._committer is None:
+                    self._committer = _GroupCommitter(self.engine)
+                committer = self._committer
+            with committer.write() as session:
+                yield session
+        elif self.is_sqlite:
+            with self._write_lock, self._write_sessions.begin() as session:
                 yield session
         else:
-            with self._sessions.begin() as session:
+            with self._write_sessions.begin() as session:
                 yield session
 
     def migrate(self) -> int:
         """Apply outstanding migrations; returns the schema version."""
-        with self._write_lock, self.engine.begin() as connection:
+        engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        with self._write_lock, engine.begin() as connection:
             if not self.is_sqlite:
                 # One migrator at a time when several API nodes start together.
                 connection.execute(text("SELECT pg_advisory_xact_lock(7007001)"))
@@ -271,12 +382,26 @@ class Database:
         return len(MIGRATIONS)
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Finish pending writes and close connections."""
+        with self._write_lock:
+            committer, self._committer = self._committer, None
+        if committer is not None:
+            committer.close()
         self.engine.dispose()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # pysqlite's own transaction handling is switched off (isolation_level=None below) so that
+    # SAVEPOINTs work; write transactions are begun here, IMMEDIATE: taking the write lock up front
+    # avoids the deferred-transaction upgrade failure between processes.
+    # Read sessions run without an explicit transaction (each statement sees a consistent snapshot).
+    if connection.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the writer; FULL makes every commit durable.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")

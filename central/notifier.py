@@ -1,25 +1,29 @@
-"""Applicant notifications (SMS) through a seam.
+"""Applicant notifications (SMS) through a seam, sent from an outbox.
 
-Decisions write their notification into the ``notifications`` table in the same transaction (an
-outbox); after the commit the service hands pending rows to a :class:`Notifier`. The reference
-notifier only records that the message was sent (the row keeps the masked number and the text); a
-production deployment plugs in the city's SMS gateway here.
+A decision writes its notification into the ``notifications`` table in the same transaction (the
+outbox). A :class:`NotificationDispatcher` thread hands pending rows to a :class:`Notifier` in
+batches and marks them sent; the full phone number is kept only until then (the row keeps the
+masked number and the text as the record). A failed send leaves the row pending for the next round.
+The reference notifier only accepts the message; a deployment plugs the city's SMS gateway in here.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from central.db import Database, NotificationRow, utcnow
 
 log = logging.getLogger("central.notifier")
 
+BATCH = 200
+
 
 class Notifier(Protocol):
-    """Sends one text message; raises on failure (the row stays pending and is retried later)."""
+    """Sends one text message; raises on failure."""
 
     def send(self, phone: str, message: str) -> None: ...
 
@@ -31,29 +35,69 @@ class RecordingNotifier:
         del phone, message
 
 
-def dispatch_pending(db: Database, notifier: Notifier, phones: dict[int, str]) -> int:
-    """Send the given pending notifications (row id -> full phone number); returns how many were sent."""
-    sent = 0
-    for row_id, phone in phones.items():
-        with db.read() as session:
-            row = session.get(NotificationRow, row_id)
-            if row is None or row.sent_at is not None:
+class NotificationDispatcher:
+    """Background sender of pending notifications."""
+
+    def __init__(self, db: Database, notifier: Notifier, *, idle_poll_s: float = 2.0) -> None:
+        self._db = db
+        self._notifier = notifier
+        self._idle_poll_s = idle_poll_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wake(self) -> None:
+        """Something was queued: send soon."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Start the sender thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="notification-dispatcher", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the sender thread (pending rows stay pending)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._idle_poll_s)
+            self._wake.clear()
+            try:
+                while self.dispatch_once() == BATCH and not self._stop.is_set():
+                    pass
+            except Exception as error:  # a database hiccup must not end the thread
+                log.warning("notification dispatch failed: %s", type(error).__name__)
+
+    def dispatch_once(self) -> int:
+        """Send up to one batch of pending notifications; returns how many were sent."""
+        with self._db.read() as session:
+            pending = session.execute(
+                select(NotificationRow.id, NotificationRow.phone, NotificationRow.message)
+                .where(NotificationRow.sent_at.is_(None), NotificationRow.phone.is_not(None))
+                .order_by(NotificationRow.id)
+                .limit(BATCH)
+            ).all()
+        sent: list[int] = []
+        for row_id, phone, message in pending:
+            if phone is None:
                 continue
-            message = row.message
-        try:
-            notifier.send(phone, message)
-        except Exception as error:  # a failed SMS must never fail the decision; the row stays pending
-            log.warning("notification %s not sent: %s", row_id, type(error).__name__)
-            continue
-        with db.write() as session:
-            stored = session.get(NotificationRow, row_id)
-            if stored is not None:
-                stored.sent_at = utcnow()
-        sent += 1
-    return sent
-
-
-def pending_count(db: Database) -> int:
-    """How many notifications are still waiting to be sent."""
-    with db.read() as session:
-        return len(session.execute(select(NotificationRow.id).where(NotificationRow.sent_at.is_(None))).all())
+            try:
+                self._notifier.send(phone, message)
+            except Exception as error:  # one failed SMS must not hold up the others
+                log.warning("notification %s not sent: %s", row_id, type(error).__name__)
+                continue
+            sent.append(row_id)
+        if sent:
+            with self._db.write() as session:
+                session.execute(
+                    update(NotificationRow)
+                    .where(NotificationRow.id.in_(sent))
+                    .values(sent_at=utcnow(), phone=None)
+                )
+        return len(pending)

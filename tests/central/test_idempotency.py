@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from central.applications import ApplicationService, fingerprint_of
 from central.catalog import CatalogStore
 from central.db import ApplicationRow, Database, NotificationRow
-from central.notifier import RecordingNotifier
 from central.problems import ProblemError
 from central.schemas import ApplicationIn
 from kiosk.api_client import KioskSigner
@@ -100,7 +99,7 @@ def test_replay_weeks_later_returns_the_original_answer(server: CentralServer) -
 def service(tmp_path: Path) -> Iterator[tuple[ApplicationService, Database]]:
     db = seeded_database(tmp_path)
     yield (
-        ApplicationService(db, CatalogStore(db), RecordingNotifier(), wait_for_first_s=0.3, stale_claim_s=30),
+        ApplicationService(db, CatalogStore(db), wait_for_first_s=0.3, stale_claim_s=30),
         db,
     )
     db.dispose()

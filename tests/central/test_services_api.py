@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -224,12 +225,17 @@ def test_approval_sends_one_recorded_sms_with_a_masked_number(
     }
     decision = client.submit_application(application_id, body)
     assert decision.outcome == "approved"
-    notes = requests.get(
-        server.base_url + "/v1/admin/notifications",
-        params={"application_id": application_id},
-        headers=server.admin_headers(),
-        timeout=30,
-    ).json()
+    deadline = time.monotonic() + 20
+    while True:  # the notification outbox is sent in the background, moments after the decision
+        notes = requests.get(
+            server.base_url + "/v1/admin/notifications",
+            params={"application_id": application_id},
+            headers=server.admin_headers(),
+            timeout=30,
+        ).json()
+        if (notes and notes[0]["sent"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert len(notes) == 1
     assert notes[0]["sent"] is True
     assert notes[0]["recipient"] == "138****0005"
