@@ -8,6 +8,10 @@ Contract:
   HTTP status codes are stored in clear so technicians can see the queue without seeing people.
 - Rows move ready -> in_flight (claimed with a lease) -> done | dead. Rows left in flight by a
   crash go back to ready when the outbox is opened. Dead rows stay until a technician requeues them.
+- The `outbox` table holds only what is still to deliver (and dead letters), so it stays small and
+  needs no index to find due rows. Delivery moves a row to `delivered` in one transaction, keeping
+  the sealed decision and dropping the sealed application itself (the server is now its record);
+  delivered rows are purged after the retention period.
 - One connection, used under a lock by every thread of the process, with `BEGIN IMMEDIATE` for
   every write, so there is exactly one writer and no "database is locked" between our own threads.
 - On open (`startup_checks=True`, the kiosk process only), `PRAGMA integrity_check` runs; a
@@ -40,9 +44,9 @@ SCHEMA_VERSION = 1
 PAYLOAD = "payload"
 DECISION = "decision"
 
-# The application and its outbox state are one row, so they are written by one transaction by
-# construction; a save writes that row, its key entry and one entry of the small due index.
 _SCHEMA = (
+    # Still to deliver, or dead-lettered: the application (sealed) and its delivery state are one
+    # row, written by one transaction by construction.
     """
     CREATE TABLE IF NOT EXISTS outbox (
         application_id   TEXT PRIMARY KEY,
@@ -51,19 +55,27 @@ _SCHEMA = (
         schema_version   INTEGER NOT NULL,
         key_id           TEXT NOT NULL,
         payload          BLOB NOT NULL,
-        state            TEXT NOT NULL CHECK (state IN ('ready', 'in_flight', 'done', 'dead')),
+        state            TEXT NOT NULL CHECK (state IN ('ready', 'in_flight', 'dead')),
         attempts         INTEGER NOT NULL DEFAULT 0,
         next_attempt_at  REAL NOT NULL,  -- in flight: when the lease expires
         last_status      INTEGER,
         last_error       TEXT,
-        updated_at       REAL NOT NULL,
-        delivered_at     REAL,
-        decision_key_id  TEXT,
-        decision         BLOB
+        updated_at       REAL NOT NULL
     )
     """,
-    # Partial: delivered rows (kept for the retention period) never weigh on the due scan.
-    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at) WHERE state IN ('ready', 'in_flight')",
+    # Delivered: the server's decision (sealed), kept for the retention period.
+    """
+    CREATE TABLE IF NOT EXISTS delivered (
+        application_id   TEXT PRIMARY KEY,
+        created_at       REAL NOT NULL,
+        fingerprint      TEXT NOT NULL,
+        schema_version   INTEGER NOT NULL,
+        attempts         INTEGER NOT NULL,
+        delivered_at     REAL NOT NULL,
+        decision_key_id  TEXT NOT NULL,
+        decision         BLOB NOT NULL
+    )
+    """,
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
@@ -75,6 +87,18 @@ _SQLITE_CANTOPEN = 14
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
 UNREADABLE = "payload cannot be unsealed (data key destroyed or data damaged)"
+
+
+# Technician-facing view of both tables (ids, states, counters, times; never sealed data).
+_ROWS = (
+    "SELECT * FROM ("
+    "SELECT application_id, state, created_at, attempts, next_attempt_at, last_status, last_error, "
+    "NULL AS delivered_at FROM outbox UNION ALL "
+    "SELECT application_id, 'done', created_at, attempts, delivered_at, 200, NULL, delivered_at "
+    "FROM delivered) "
+)
+_ROW_BY_ID = _ROWS + "WHERE application_id = ?"
+_ROWS_IN_STATE = _ROWS + "WHERE ?1 IS NULL OR state = ?1 ORDER BY created_at"
 
 
 class State(StrEnum):
@@ -294,6 +318,13 @@ class Outbox:
         now = self._clock()
         try:
             with self._write() as conn:
+                done = conn.execute(
+                    "SELECT fingerprint FROM delivered WHERE application_id = ?", (application_id,)
+                ).fetchone()
+                if done is not None:
+                    if done[0] != fingerprint:
+                        raise ConflictingApplication("application id already used for another payload")
+                    return  # already saved and delivered
                 sealed = self._sealer.seal(
                     conn,
                     now=now,
@@ -304,8 +335,8 @@ class Outbox:
                 )
                 inserted = conn.execute(
                     "INSERT INTO outbox (application_id, created_at, fingerprint, schema_version, key_id, "
-                    "payload, state, next_attempt_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'ready', ?, ?) "
-                    "ON CONFLICT (application_id) DO NOTHING",
+                    "payload, state, next_attempt_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'ready', ?, ?) ON CONFLICT (application_id) DO NOTHING",
                     (application_id, now, fingerprint, SCHEMA_VERSION, sealed.key_id, sealed.blob, now, now),
                 ).rowcount
                 if not inserted:
@@ -385,9 +416,19 @@ class Outbox:
         return Claim(application_id=application_id, payload=payload, fingerprint=str(row[2]), attempt=row[4])
 
     def mark_delivered(self, application_id: str, decision: bytes) -> None:
-        """Record the server's decision (sealed) and finish the row."""
+        """Move the row to `delivered` with the server's decision (sealed); drop the application.
+
+        Whatever the row's state (a lease may have expired meanwhile), the decision wins: the
+        server has decided this application. A row already delivered is left as it is.
+        """
         now = self._clock()
         with self._write() as conn:
+            row = conn.execute(
+                "SELECT created_at, fingerprint, attempts FROM outbox WHERE application_id = ?",
+                (application_id,),
+            ).fetchone()
+            if row is None:
+                return
             sealed = self._sealer.seal(
                 conn,
                 now=now,
@@ -397,10 +438,12 @@ class Outbox:
                 plaintext=decision,
             )
             conn.execute(
-                "UPDATE outbox SET state = 'done', delivered_at = ?, updated_at = ?, last_status = 200, "
-                "last_error = NULL, decision_key_id = ?, decision = ? WHERE application_id = ?",
-                (now, now, sealed.key_id, sealed.blob, application_id),
+                "INSERT INTO delivered (application_id, created_at, fingerprint, schema_version, attempts, "
+                "delivered_at, decision_key_id, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (application_id) DO NOTHING",
+                (application_id, row[0], row[1], SCHEMA_VERSION, row[2], now, sealed.key_id, sealed.blob),
             )
+            conn.execute("DELETE FROM outbox WHERE application_id = ?", (application_id,))
             self._set_meta(conn, "last_success_at", now)
             self._delete_meta(conn, "last_problem")
 
@@ -444,7 +487,7 @@ class Outbox:
         """The stored decision JSON of a delivered application, or None."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT decision_key_id, decision FROM outbox WHERE application_id = ?",
+                "SELECT decision_key_id, decision FROM delivered WHERE application_id = ?",
                 (application_id,),
             ).fetchone()
             if row is None or row[1] is None:
@@ -459,21 +502,13 @@ class Outbox:
 
     def info(self, application_id: str) -> RowInfo | None:
         with self._lock:
-            row = self._conn.execute(
-                "SELECT application_id, state, created_at, attempts, next_attempt_at, last_status, "
-                "last_error, delivered_at FROM outbox WHERE application_id = ?",
-                (application_id,),
-            ).fetchone()
+            row = self._conn.execute(_ROW_BY_ID, (application_id,)).fetchone()
         return None if row is None else _row_info(row)
 
     def rows(self, state: State | None = None) -> list[RowInfo]:
         """Rows (all, or in one state), oldest first, without personal data."""
         with self._lock:
-            fetched = self._conn.execute(
-                "SELECT application_id, state, created_at, attempts, next_attempt_at, last_status, "
-                "last_error, delivered_at FROM outbox WHERE ?1 IS NULL OR state = ?1 ORDER BY created_at",
-                (None if state is None else state.value,),
-            ).fetchall()
+            fetched = self._conn.execute(_ROWS_IN_STATE, (None if state is None else state.value,)).fetchall()
         return [_row_info(row) for row in fetched]
 
     def next_due_at(self) -> float | None:
@@ -490,6 +525,8 @@ class Outbox:
             counts = {state.value: 0 for state in State}
             for state, count in self._conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
                 counts[str(state)] = int(count)
+            delivered = self._conn.execute("SELECT COUNT(*) FROM delivered").fetchone()[0]
+            counts[State.DONE.value] = int(delivered)
             oldest = self._conn.execute(
                 "SELECT MIN(created_at) FROM outbox WHERE state IN ('ready', 'in_flight')"
             ).fetchone()[0]
@@ -562,14 +599,13 @@ class Outbox:
             # Rotating first retires the current key once it is old, so it can be shredded later.
             self._sealer.rotate_if_due(conn, now)
             deleted = conn.execute(
-                "DELETE FROM outbox WHERE state = 'done' AND delivered_at <= ?",
+                "DELETE FROM delivered WHERE delivered_at <= ?",
                 (now - retention_seconds,),
             ).rowcount
             referenced = {
                 str(row[0])
                 for row in conn.execute(
-                    "SELECT key_id FROM outbox UNION SELECT decision_key_id FROM outbox "
-                    "WHERE decision_key_id IS NOT NULL"
+                    "SELECT key_id FROM outbox UNION SELECT decision_key_id FROM delivered"
                 )
             }
             unused = [k for k in self._sealer.retired_key_ids(conn) if k not in referenced]

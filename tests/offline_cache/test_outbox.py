@@ -124,8 +124,10 @@ def test_decision_is_stored_sealed_and_readable(outbox: Outbox) -> None:
     outbox.mark_delivered(app_id, decision)
     assert outbox.decision_for(app_id) == decision
     assert outbox.info(app_id).state is State.DONE
-    raw = outbox._conn.execute("SELECT decision FROM outbox").fetchone()[0]
+    raw = outbox._conn.execute("SELECT decision FROM delivered").fetchone()[0]
     assert b"approved" not in raw
+    # The application itself is no longer kept once the server has it (data minimisation).
+    assert outbox._conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0
     assert outbox.status().last_success_at is not None
 
 
@@ -194,7 +196,7 @@ def test_purge_deletes_only_old_delivered_rows_and_shreds_unused_keys(tmp_path: 
     box.add(old, PAYLOAD)
     box.claim(old)
     box.mark_delivered(old, b"{}")
-    old_key = box._conn.execute("SELECT key_id FROM outbox").fetchone()[0]
+    old_key = box._conn.execute("SELECT decision_key_id FROM delivered").fetchone()[0]
     clock.advance(2 * 86400)  # the next save rotates to a new data key
     box.add(recent, PAYLOAD)
     box.claim(recent)
