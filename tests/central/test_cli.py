@@ -1,0 +1,87 @@
+"""The kiosk-central command: demo data, provisioning, revocation, admin tokens."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from central.db import CatalogItemRow, Database, KioskRow
+from kiosk.api_client import load_secret
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "central.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_seed_demo_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    first = run("--db", url, "seed-demo")
+    second = run("--db", url, "seed-demo")
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == json.loads(second.stdout)
+    assert json.loads(first.stdout)["items"] == 1324
+    db = Database(url)
+    try:
+        with db.read() as session:
+            assert session.execute(select(func.count()).select_from(CatalogItemRow)).scalar_one() == 1324
+    finally:
+        db.dispose()
+
+
+def test_provision_writes_a_private_credential_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    credential = tmp_path / "state" / "credential"
+    result = run(
+        "provision-kiosk",
+        "demo-kiosk-01",
+        "--label",
+        "hall A",
+        "--credential-file",
+        str(credential),
+        "--db",
+        url,
+    )
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(credential.stat().st_mode) == 0o600
+    secret = load_secret(credential)
+    assert len(secret) >= 40
+    assert secret.decode() not in result.stdout  # written, not printed
+    db = Database(url)
+    try:
+        with db.read() as session:
+            kiosk = session.get(KioskRow, "demo-kiosk-01")
+            assert kiosk is not None and kiosk.secret.encode() == secret and kiosk.label == "hall A"
+    finally:
+        db.dispose()
+
+
+def test_reprovisioning_replaces_the_secret(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    first = run("--db", url, "provision-kiosk", "k1").stdout.strip()
+    second = run("--db", url, "provision-kiosk", "k1").stdout.strip()
+    assert first and second and first != second
+
+
+def test_bad_kiosk_id_and_unknown_revocation_are_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    bad = run("--db", url, "provision-kiosk", "has space")
+    assert bad.returncode == 2 and "kiosk id" in bad.stderr
+    unknown = run("--db", url, "revoke-kiosk", "nobody")
+    assert unknown.returncode == 1 and "unknown kiosk" in unknown.stderr
+
+
+def test_admin_token_and_config_keys(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    token = run("--db", url, "create-admin-token").stdout.strip()
+    assert len(token) >= 40
+    keys = json.loads(run("--db", url, "config-keys").stdout)
+    assert keys[0]["algorithm"] == "ed25519" and keys[0]["key_id"]
