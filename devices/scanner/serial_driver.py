@@ -13,6 +13,7 @@ so the bytes have to be timestamped when they arrive, not after the owner's slee
 from __future__ import annotations
 
 import contextlib
+import termios
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -31,6 +32,9 @@ MAX_POLL_S: Final = 1.0
 WRITE_TIMEOUT_S: Final = 1.0
 
 SerialFactory = Callable[..., Any]
+# A vanished port fails in three ways: pyserial's own error, OSError from ioctl, and termios.error
+# (not an OSError) from tcflush.
+_PORT_ERRORS: Final = (serial.SerialException, OSError, termios.error)
 
 
 class SerialScanner(ScannerDevice):
@@ -96,7 +100,7 @@ class SerialScanner(ScannerDevice):
     def _on_enable(self) -> None:
         try:
             self._serial.reset_input_buffer()
-        except (serial.SerialException, OSError):
+        except _PORT_ERRORS:
             self._deferred = DeviceNotFoundError(f"the scanner at {self.port} went away")
         self._framer.reset()
         self._ssi.reset()
@@ -145,7 +149,7 @@ class SerialScanner(ScannerDevice):
             if timeout != port.timeout:
                 port.timeout = timeout  # pyserial reprograms the port on every assignment
             data: bytes = port.read(max(1, waiting))
-        except (serial.SerialException, OSError):
+        except _PORT_ERRORS:
             error = DeviceNotFoundError(f"the scanner at {self.port} went away")
             self._fail(error)
             raise error from None
@@ -176,5 +180,5 @@ class SerialScanner(ScannerDevice):
             self._serial.write(data)
         except serial.SerialTimeoutException:
             self._deferred = DeviceTimeoutError(f"the scanner at {self.port} does not accept commands")
-        except (serial.SerialException, OSError):
+        except _PORT_ERRORS:
             self._deferred = DeviceNotFoundError(f"the scanner at {self.port} went away")

@@ -84,7 +84,7 @@ def test_line_break_inside_the_payload_is_not_a_frame_end(make_scanner) -> None:
 
 
 def test_without_suffix_the_idle_gap_frames_a_code_sent_in_pieces(make_scanner) -> None:  # type: ignore[no-untyped-def]
-    emulator, device, recorder = make_scanner(suffix=b"", query="&idle_gap=0.15")
+    emulator, device, recorder = make_scanner(suffix=b"", query="&idle_gap=0.3")
     device.enable()
     emulator.scan(TRACK, chunks=4, chunk_gap_s=0.03)
     assert poll_until(device, lambda: recorder.data)
