@@ -354,7 +354,7 @@ _BUILTIN: dict[str, Any] = {
             "department": "housing_fund",
             "life_events": ["buying_home", "retirement"],
             "kind": "query",
-            "query": "provident_fund",
+            "query": "provident-fund",
             "needs_zh": ["居民身份证或“咱的驻马店”身份码"],
             "needs_en": ["ID card or the city app's identity code"],
             "popularity": 100,

@@ -58,7 +58,7 @@ def receipt_for(
         footer = (s.text("receipt.footer.ticket"),)
     elif state.query_result is not None:
         title = state.query_result.title(lang)
-        rows += [(r.label(lang), r.value) for r in state.query_result.rows]
+        rows += [(r.label(lang), r.value_in(lang)) for r in state.query_result.rows]
         footer = (s.text("receipt.footer.private"),)
     elif state.outcome is not None:
         o = state.outcome

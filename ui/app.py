@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,8 @@ def build_ui(
     headless: bool = False,
     voice: bool = False,
     tick_ms: int = 500,
+    catalog_source: Callable[[], Catalog | None] | None = None,
+    devices: Any = None,
 ) -> KioskUi:
     """Build the screens over the given core pieces and show the window."""
     font = check_cjk_font()
@@ -177,20 +180,47 @@ def build_ui(
     assert isinstance(window, QQuickWindow)
     log.info("screens loaded", extra={"font": font})
 
-    # Pinyin dictionaries load in about a third of a second: build the search index after the window.
+    extras: dict[str, Any] = {"catalog_ready": False}
+
+    # Pinyin dictionaries load in about a third of a second, and the catalogue comes over the network:
+    # both happen off the UI thread after the window is up.
+    def load_catalog() -> tuple[Catalog, SearchIndex]:
+        fresh = catalog
+        if catalog_source is not None:
+            try:
+                fresh = catalog_source() or catalog
+            except Exception as exc:  # offline at start: the compiled-in catalogue serves meanwhile
+                log.warning("catalogue not fetched", extra={"error": type(exc).__name__})
+        return fresh, SearchIndex(fresh.items)
+
+    def catalog_loaded(result: tuple[Catalog, SearchIndex]) -> None:
+        journey.set_catalog(result[0])
+        adapter.set_search(result[1])
+        extras["catalog_ready"] = True
+
     runner.run(
-        lambda: SearchIndex(catalog.items),
-        adapter.set_search,
+        load_catalog,
+        catalog_loaded,
         lambda exc: log.error("search index not built", extra={"error": type(exc).__name__}),
     )
 
+    if devices is not None:
+        from kiosk.flows.devices import DeviceRouter
+
+        extras["router"] = DeviceRouter(devices, session, printer if hasattr(printer, "on_status") else None)
+
+    def tick() -> None:
+        adapter.set_online(journey.is_online)
+        adapter.tick()
+
     timer = QTimer()
     timer.setInterval(tick_ms)
-    timer.timeout.connect(adapter.tick)
+    timer.timeout.connect(tick)
     timer.start()
+    extras["tick"] = tick
 
     # Context properties do not keep Python objects alive: the KioskUi holds them.
-    extras: dict[str, Any] = {"flags": flags, "qr": qr_provider}
+    extras.update({"flags": flags, "qr": qr_provider})
     if fullscreen:
         _install_kiosk_guards(window, extras)
     if fullscreen:

@@ -35,7 +35,7 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
     app = QGuiApplication(sys.argv[:1])
     post = QtPost()
     work = BackgroundWork(post)
-    backends = build_backends(config)
+    backends = build_backends(config, post)
     try:
         ui = build_ui(
             catalog=backends.catalog,
@@ -46,6 +46,8 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
             clock=SystemClock(),
             settings=session_settings(config),
             kiosk_id=config.kiosk.id,
+            catalog_source=backends.catalog_source,
+            devices=backends.devices,
             fullscreen=fullscreen,
             voice=config.ui.voice,
         )

@@ -51,6 +51,7 @@ class Tour:
         self.prefix = ""
         self.shots: list[Path] = []
         self.extras: dict[str, object] = {}
+        self.failures: list[str] = []
 
     def pump(self, seconds: float = 0.05) -> None:
         from PySide6.QtCore import QEventLoop
@@ -93,6 +94,8 @@ class Tour:
 
     def run(self, combinations: tuple[tuple[str, bool], ...], scripts: list[Callable[[Tour], None]]) -> None:
         session = self.ui.session  # type: ignore[attr-defined]
+        # The catalogue and its search index arrive off the UI thread shortly after start.
+        self.wait_for(lambda: bool(self.ui.extras.get("catalog_ready")), timeout=30)  # type: ignore[attr-defined]
         for language, elder in combinations:
             self.prefix = f"{'zh' if language == 'zh_CN' else 'en'}-{'elder' if elder else 'standard'}"
             for script in scripts:
@@ -105,9 +108,10 @@ class Tour:
                     outcome = self.ui.journey.state.outcome  # type: ignore[attr-defined]
                     if outcome is not None:
                         self.extras["last_application_id"] = outcome.application_id
-                except RuntimeError as exc:
+                except Exception as exc:  # one broken flow must not stop the tour of the others
                     log.error("tour step failed: %s", exc)
-                    print(f"tour: {exc}", file=sys.stderr)
+                    print(f"tour: {script.__name__}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    self.failures.append(f"{self.prefix} {script.__name__}")
                     self.shot("failed")
 
 
@@ -144,7 +148,7 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     post = QtPost()
     work = BackgroundWork(post)
-    backends = build_backends(config)
+    backends = build_backends(config, post)
     clock = TourClock()
     try:
         ui = build_ui(
@@ -156,6 +160,8 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
             clock=clock,
             settings=session_settings(config),
             kiosk_id=config.kiosk.id,
+            catalog_source=backends.catalog_source,
+            devices=backends.devices,
             fullscreen=False,
             headless=True,
         )
@@ -165,6 +171,7 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
     ui.window.resize(1920, 1080)
     tour = Tour(ui, out, app)
     tour.extras["skip_clock"] = clock.skip
+    tour.extras["devices"] = backends.device_objects
     combos = COMBINATIONS[:1] if quick else COMBINATIONS
     tour.run(combos, scripts_for(backends))
     ui.close()
@@ -174,4 +181,4 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
     if ui.warnings:
         print("tour: QML warnings:\n  " + "\n  ".join(ui.warnings), file=sys.stderr)
         return 1
-    return 0
+    return 1 if tour.failures else 0

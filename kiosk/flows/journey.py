@@ -28,7 +28,7 @@ from kiosk.flows.ports import (
     Services,
     ServiceUnavailable,
 )
-from kiosk.flows.steps import POINTS_OF_NO_RETURN, STEPS, FlowKind, FlowState, next_step
+from kiosk.flows.steps import ALL_GROUPS, POINTS_OF_NO_RETURN, STEPS, FlowKind, FlowState, next_step
 from kiosk.forms import FieldSpec, keypad_accepts, prefilled, questions, submitted_value, validate
 from kiosk.identity import Identity
 from kiosk.receipts import ReceiptContext, receipt_for, tracking_code
@@ -36,6 +36,7 @@ from kiosk.receipts import ReceiptContext, receipt_for, tracking_code
 log = logging.getLogger(__name__)
 
 Listener = Callable[[FlowState], None]
+LOCAL = "local"  # the partner-city choice "handle it here, in this city"
 
 
 class UnknownAction(ValueError):
@@ -65,6 +66,7 @@ class Journey:
         self._stack: list[FlowState] = []
         self._generation = 0
         self._listeners: list[Listener] = []
+        self._pending_catalog: Catalog | None = None
 
     # -- state -------------------------------------------------------------------------------------
     @property
@@ -91,13 +93,19 @@ class Journey:
         self._listeners.append(listener)
 
     def set_catalog(self, catalog: Catalog) -> None:
-        """Take a new catalogue version; applies from the next citizen on if one is mid-flow."""
-        self.catalog = catalog
+        """Take a new catalogue version: now on the attract screen, else from the next citizen on."""
+        if self._state.step == "attract":
+            self.catalog = catalog
+            self._pending_catalog = None
+        else:
+            self._pending_catalog = catalog
 
     def reset(self) -> None:
         """Wipe: drop every bit of the citizen's data and go back to the attract screen."""
         self._generation += 1
         self._stack.clear()
+        if self._pending_catalog is not None:
+            self.catalog, self._pending_catalog = self._pending_catalog, None
         self._set(FlowState())
 
     # -- dispatch from the UI ----------------------------------------------------------------------
@@ -123,22 +131,28 @@ class Journey:
             self._set(self._stack.pop())
 
     def open_group(self, code: str) -> None:
-        if self.catalog.group(code) is not None:
-            self._advance(group=code, item_code="")
+        """A department or life event (or ``*``: the list of all departments)."""
+        if self.catalog.group(code) is not None or (code == ALL_GROUPS and self._state.step == "home"):
+            self._advance(group=code, item_code="", page=0)
+
+    def turn_page(self, direction: str) -> None:
+        """``next`` or ``prev`` on a long list; the view keeps the page in range."""
+        step = 1 if direction == "next" else -1
+        self._set(replace(self._state, page=max(0, self._state.page + step)))
 
     def open_search(self, _: str = "") -> None:
         self._advance(group="", item_code="")
 
     def type_search(self, text: str) -> None:
         if self._state.step == "search":
-            self._set(replace(self._state, query=text[:40]))
+            self._set(replace(self._state, query=text[:40], page=0))
 
     def choose_item(self, code: str) -> None:
         item = self.catalog.get(code)
         if item is None:
             return
         flow: FlowKind = item.kind
-        self._advance(item_code=code, flow=flow)
+        self._advance(item_code=code, flow=flow, page=0)
 
     def begin(self, _: str = "") -> None:
         if self._state.step == "item" and self.item is not None:
@@ -154,8 +168,13 @@ class Journey:
                 self._load_choices(lambda: self._services.zones())
 
     def choose_partner(self, city: str) -> None:
+        """The partner city that handles a cross-province item, or ``local`` to handle it here."""
         item = self.item
-        if self._state.step == "partner" and item is not None and city in item.partner_cities:
+        if self._state.step != "partner" or item is None:
+            return
+        if city == LOCAL:
+            self._advance(partner_city="")
+        elif city in item.partner_cities:
             self._advance(partner_city=city)
 
     def choose(self, code: str) -> None:
@@ -317,7 +336,7 @@ class Journey:
             return
         if step == "querying":
             item = self.item
-            endpoint = (item.query if item else None) or "provident_fund"
+            endpoint = (item.query if item else None) or ""
             self._work(
                 lambda: self._services.query(endpoint, identity), lambda r: self._advance(query_result=r)
             )
@@ -415,6 +434,7 @@ _ACTIONS: dict[str, Callable[[Journey, str], None]] = {
     "home": Journey.go_home,
     "back": Journey.back,
     "group": Journey.open_group,
+    "page": Journey.turn_page,
     "search": Journey.open_search,
     "type": Journey.type_search,
     "item": Journey.choose_item,

@@ -41,9 +41,13 @@ class QueryRow:
     label_zh: str
     label_en: str
     value: str
+    value_en: str = ""  # when the value itself is words (a status), its English form
 
     def label(self, language: str) -> str:
         return self.label_zh if language == "zh_CN" else self.label_en
+
+    def value_in(self, language: str) -> str:
+        return self.value_en if language == "en" and self.value_en else self.value
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from kiosk.forms import questions
 from kiosk.identity import Identity
 
 FlowKind = Literal["browse", "apply", "query", "appointment", "track"]
+ALL_GROUPS = "*"  # the "all departments" entry on the home screen
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class FlowState:
     notice_key: str = ""
     review_requested: bool = False
     receipt_qr: str = ""
+    page: int = 0
 
     def answer(self, key: str) -> str:
         return dict(self.answers).get(key, "")
@@ -71,6 +73,8 @@ def _from_home(state: FlowState, item: ServiceItem | None) -> str:
         return "track_scan"
     if item is not None:
         return "item"
+    if state.group == ALL_GROUPS:
+        return "groups"
     return "group" if state.group else "search"
 
 
@@ -103,6 +107,7 @@ STEPS: dict[str, Step] = {
     "attract": Step(_fixed("home"), navigable=False),
     "home": Step(_from_home),
     "search": Step(_fixed("item")),
+    "groups": Step(_fixed("group")),
     "group": Step(_fixed("item")),
     "item": Step(_from_item),
     "partner": Step(_fixed("identify")),

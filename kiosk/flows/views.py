@@ -11,12 +11,14 @@ from typing import Any
 
 from kiosk.catalog import Catalog, ServiceItem
 from kiosk.flows.model import Outcome
-from kiosk.flows.steps import FlowState
+from kiosk.flows.steps import ALL_GROUPS, FlowState
 from kiosk.forms import answer_rows, keypad_keys, questions
 from kiosk.i18n import Strings
 from kiosk.search import SearchIndex
 
 View = dict[str, Any]
+HOME_DEPARTMENTS = 8  # the home screen shows this many department buttons; the rest behind "all"
+HOME_LIFE_EVENTS = 6
 
 
 def _button(
@@ -69,6 +71,7 @@ def build_view(
     *,
     online: bool,
     can_back: bool,
+    page_size: int = 12,
 ) -> View:
     """The view of ``state.step`` in the language of ``s``."""
     item = catalog.get(state.item_code) if state.item_code else None
@@ -91,6 +94,8 @@ def build_view(
         view["stepText"] = s.text("step.indicator", current=current, total=total)
     builder = _BUILDERS.get(state.step, _simple)
     builder(view, state, item, catalog, index, s, online)
+    if state.step in ("group", "groups"):
+        _paginate(view, state.page, page_size, s)
     speech_parts = [view["stepText"], view["title"], view["subtitle"], view["notice"]]
     if state.step == "form" and state.field_error:
         speech_parts.append(view.get("error", ""))
@@ -100,6 +105,20 @@ def build_view(
         else ". ".join(p for p in speech_parts if p)
     )
     return view
+
+
+def _paginate(view: View, page: int, page_size: int, s: Strings) -> None:
+    """Long lists are shown a page at a time with buttons: no scrolling gesture is needed (A8)."""
+    options = view["options"]
+    pages = max(1, -(-len(options) // page_size))
+    page = min(page, pages - 1)
+    view["options"] = options[page * page_size : (page + 1) * page_size]
+    if pages > 1:
+        view["stepText"] = s.text("page.indicator", current=page + 1, total=pages)
+        if page > 0:
+            view["actions"].append(_button(s, "page", "action.prev_page", value="prev"))
+        if page < pages - 1:
+            view["actions"].append(_button(s, "page", "action.next_page", value="next", primary=True))
 
 
 def _simple(view: View, state: FlowState, item: ServiceItem | None, *_: Any) -> None:
@@ -121,8 +140,16 @@ def _home(
 ) -> None:
     view["title"] = s.text("screen.home.title")
     view["subtitle"] = s.text("screen.home.body")
-    view["departments"] = [{"code": g.code, "label": g.name(s.language)} for g in catalog.departments]
-    view["lifeEvents"] = [{"code": g.code, "label": g.name(s.language)} for g in catalog.life_events]
+    departments = [{"code": g.code, "label": g.name(s.language)} for g in catalog.departments]
+    if len(departments) > HOME_DEPARTMENTS:
+        departments = [
+            *departments[: HOME_DEPARTMENTS - 1],
+            {"code": ALL_GROUPS, "label": s.text("home.all_departments")},
+        ]
+    view["departments"] = departments
+    view["lifeEvents"] = [
+        {"code": g.code, "label": g.name(s.language)} for g in catalog.life_events[:HOME_LIFE_EVENTS]
+    ]
     view["popular"] = [_item_entry(i, s) for i in catalog.most_used(6)]
     view["actions"] = [_button(s, "search", "action.search"), _button(s, "track", "action.track")]
 
@@ -137,6 +164,16 @@ def _search(
     view["options"] = [_item_entry(i, s) for i in results]
     if state.query and not results:
         view["notice"] = s.text("notice.no_results")
+
+
+def _groups(
+    view: View, state: FlowState, item: Any, catalog: Catalog, index: Any, s: Strings, online: bool
+) -> None:
+    view["title"] = s.text("home.all_departments")
+    view["subtitle"] = s.text("screen.group.body")
+    view["options"] = [
+        {"code": g.code, "label": g.name(s.language), "badge": ""} for g in catalog.departments
+    ]
 
 
 def _group(
@@ -173,7 +210,9 @@ def _partner(
     view["title"] = s.text("screen.partner.title")
     view["subtitle"] = s.text("screen.partner.body")
     cities = item.partner_cities if item else ()
-    view["options"] = [{"code": c, "label": city_name(catalog, c, s), "badge": ""} for c in cities]
+    view["options"] = [{"code": "local", "label": s.text("partner.local"), "badge": ""}] + [
+        {"code": c, "label": city_name(catalog, c, s), "badge": s.text("badge.cross")} for c in cities
+    ]
 
 
 def _choices(
@@ -290,7 +329,7 @@ def _query_result(
     view["title"] = result.title(s.language) if result else s.text("screen.query_result.title")
     view["subtitle"] = s.text("screen.query_result.body")
     if result is not None:
-        view["rows"] = [{"label": r.label(s.language), "value": r.value} for r in result.rows]
+        view["rows"] = [{"label": r.label(s.language), "value": r.value_in(s.language)} for r in result.rows]
     view["actions"] = [
         _button(s, "print", "action.print", primary=True),
         _button(s, "finish", "action.finish"),
@@ -361,6 +400,7 @@ _BUILDERS = {
     "home": _home,
     "search": _search,
     "group": _group,
+    "groups": _groups,
     "item": _item,
     "partner": _partner,
     "zone": _choices,

@@ -288,3 +288,11 @@ def test_card_read_outside_identify_is_ignored(rig) -> None:
     rig.act("start")
     rig.journey.card_read(ZHANG)
     assert rig.journey.state.identity is None
+
+
+def test_a_cross_province_item_can_be_handled_here(rig) -> None:
+    rig.act("start")
+    rig.act("item", "HF-WITHDRAW-XPROV")
+    rig.act("begin")
+    assert rig.act("partner", "local") == "identify"
+    assert rig.journey.state.partner_city == ""

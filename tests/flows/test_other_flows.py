@@ -105,3 +105,52 @@ def test_home_clears_the_flow(rig) -> None:
     assert rig.act("home") == "home"
     assert rig.journey.state.identity is None
     assert not rig.journey.can_go_back
+
+
+def test_a_new_catalogue_waits_for_the_next_citizen(rig) -> None:
+    from kiosk.catalog import Catalog
+
+    fresh = Catalog(items=(rig.journey.catalog.item("HF-BALANCE"),), version="2")
+    rig.act("start")
+    rig.act("item", "HF-WITHDRAW-RETIRE")
+    rig.journey.set_catalog(fresh)
+    assert rig.journey.item is not None and rig.journey.item.code == "HF-WITHDRAW-RETIRE"
+    rig.journey.reset()
+    assert rig.journey.catalog.version == "2"
+    rig.journey.set_catalog(Catalog(items=(), version="3"))
+    assert rig.journey.catalog.version == "3"  # on the attract screen: at once
+
+
+def test_long_lists_are_paged_and_all_departments_are_reachable(rig) -> None:
+    from kiosk.catalog import Catalog, Group, ServiceItem
+    from kiosk.flows.views import build_view
+    from kiosk.i18n import Strings
+    from kiosk.search import SearchIndex
+
+    departments = tuple(Group(f"D{n}", f"部门{n}", f"Department {n}") for n in range(12))
+    items = tuple(ServiceItem(f"I{n}", f"事项{n}", f"Item {n}", "D0") for n in range(20))
+    rig.journey.set_catalog(Catalog(items, departments))
+    s = Strings("zh_CN")
+
+    def view():
+        j = rig.journey
+        return build_view(
+            j.state, j.catalog, SearchIndex(()), s, online=True, can_back=j.can_go_back, page_size=8
+        )
+
+    rig.act("start")
+    home = view()
+    assert len(home["departments"]) == 8 and home["departments"][-1]["code"] == "*"
+    assert rig.act("group", "*") == "groups"
+    assert len(view()["options"]) == 8 and view()["stepText"] == "第 1 页 / 共 2 页"
+    assert rig.act("group", "D0") == "group"
+    assert [o["code"] for o in view()["options"]][:2] == ["I0", "I1"]
+    rig.act("page", "next")
+    rig.act("page", "next")
+    rig.act("page", "next")  # beyond the end: stays on the last page
+    assert view()["stepText"] == "第 3 页 / 共 3 页"
+    assert [o["code"] for o in view()["options"]] == ["I16", "I17", "I18", "I19"]
+    assert rig.act("item", "I17") == "item"
+    assert rig.act("back") == "group"
+    assert view()["options"][0]["code"] == "I16"  # back to the same page
+    assert rig.act("back") == "groups"

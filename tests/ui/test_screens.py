@@ -76,8 +76,10 @@ def test_every_flow_through_the_screens(kiosk, tmp_path) -> None:
         "group",
         "item",
         "identify",
-        "form",
-        "form-error",
+        "form-empty-error",
+        "form-digits",
+        "form-phone",
+        "form-text",
         "form-choice",
         "review",
         "result",
@@ -89,9 +91,11 @@ def test_every_flow_through_the_screens(kiosk, tmp_path) -> None:
         "slot",
         "ticket",
         "track_scan",
+        "track-wrong-code",
         "track_result",
         "idle-countdown",
         "call-staff",
+        "offline-query",
     ):
         assert expected in names, expected
     assert len(kiosk.backends.printer.printed) >= 8

@@ -162,5 +162,7 @@ class SessionAdapter(QObject):
             self._strings,
             online=self._online,
             can_back=journey.can_go_back,
+            # As many list entries as fit without scrolling: 3 columns standard, 2 elder.
+            page_size=8 if self._session.elder_mode else 15,
         )
         self.viewChanged.emit()

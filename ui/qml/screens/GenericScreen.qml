@@ -90,7 +90,7 @@ Item {
         OptionGrid {
             width: parent.width
             options: k.view.options || []
-            action: k.view.screen === "group" ? "item" : k.view.screen === "partner" ? "partner" : "choose"
+            action: ({ "group": "item", "groups": "group", "partner": "partner" })[k.view.screen] || "choose"
         }
     }
     }
