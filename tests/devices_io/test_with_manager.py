@@ -35,9 +35,10 @@ class CoreThread:
             if done():
                 return True
             try:
-                self.inbox.get(timeout=0.02)()
+                work = self.inbox.get(timeout=0.02)
             except queue.Empty:
-                pass
+                continue
+            work()
         return done()
 
 
