@@ -1,6 +1,6 @@
 """``kiosk-central``: run the service, load demo data, provision kiosks and administrators.
 
-    kiosk-central serve --db URL --host 127.0.0.1 --port 8700
+    kiosk-central serve --db URL --host 127.0.0.1 --port 8700 [--workers N] [--seed-demo]
     kiosk-central migrate --db URL
     kiosk-central seed-demo --db URL
     kiosk-central provision-kiosk KIOSK_ID [--label TEXT] [--credential-file PATH] --db URL
@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from central.db import Database
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--db", dest="db_sub", default=None, help="database URL")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
     serve.add_argument("--seed-demo", action="store_true", help="load the demo data before serving")
     for name, help_text in (
         ("migrate", "create or upgrade the schema"),
@@ -124,6 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def app_from_environment() -> Any:
+    """The app for a uvicorn worker process (``--workers`` > 1): database URL from $KIOSK_CENTRAL_DB."""
+    from central.app import create_app
+
+    db = Database(os.environ.get("KIOSK_CENTRAL_DB", DEFAULT_DB), group_commit=True)
+    return create_app(db)
+
+
 def _serve(url: str, host: str, port: int, workers: int, seed: bool) -> int:
     import uvicorn
 
@@ -135,14 +144,18 @@ def _serve(url: str, host: str, port: int, workers: int, seed: bool) -> int:
         from central.seed import seed_demo
 
         seed_demo(db)
-    if workers != 1:
-        print(
-            "note: one worker process per instance; run several instances behind a proxy to scale",
-            file=sys.stderr,
-        )
     # Access logs are off: paths carry no personal data, but a line per request is noise at fleet scale.
+    options: dict[str, Any] = {"host": host, "port": port, "access_log": False, "log_level": "warning"}
+    if workers > 1:
+        if db.is_sqlite:
+            print("error: several workers need PostgreSQL (SQLite has one writer per file)", file=sys.stderr)
+            return 2
+        db.dispose()
+        os.environ["KIOSK_CENTRAL_DB"] = url
+        uvicorn.run("central.cli:app_from_environment", factory=True, workers=workers, **options)
+        return 0
     try:
-        uvicorn.run(create_app(db), host=host, port=port, access_log=False, log_level="warning")
+        uvicorn.run(create_app(db), **options)
     finally:
         db.dispose()
     return 0

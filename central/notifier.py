@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
@@ -75,14 +76,44 @@ class NotificationDispatcher:
                 log.warning("notification dispatch failed: %s", type(error).__name__)
 
     def dispatch_once(self) -> int:
-        """Send up to one batch of pending notifications; returns how many were sent."""
+        """Send up to one batch of pending notifications; returns how many were pending."""
+        if not self._db.is_sqlite:
+            return self._dispatch_locked()
         with self._db.read() as session:
-            pending = session.execute(
-                select(NotificationRow.id, NotificationRow.phone, NotificationRow.message)
-                .where(NotificationRow.sent_at.is_(None), NotificationRow.phone.is_not(None))
-                .order_by(NotificationRow.id)
-                .limit(BATCH)
-            ).all()
+            pending = session.execute(self._pending_query()).all()
+        sent = self._send_all(pending)
+        if sent:
+            with self._db.write() as session:
+                session.execute(
+                    update(NotificationRow)
+                    .where(NotificationRow.id.in_(sent))
+                    .values(sent_at=utcnow(), phone=None)
+                )
+        return len(pending)
+
+    def _dispatch_locked(self) -> int:
+        # Several API nodes run a dispatcher each: SKIP LOCKED hands every pending row to one of them.
+        with self._db.write() as session:
+            pending = session.execute(self._pending_query().with_for_update(skip_locked=True)).all()
+            sent = self._send_all(pending)
+            if sent:
+                session.execute(
+                    update(NotificationRow)
+                    .where(NotificationRow.id.in_(sent))
+                    .values(sent_at=utcnow(), phone=None)
+                )
+        return len(pending)
+
+    @staticmethod
+    def _pending_query() -> Any:  # a Select; its generic form differs between SQLAlchemy 2.0 and 2.1
+        return (
+            select(NotificationRow.id, NotificationRow.phone, NotificationRow.message)
+            .where(NotificationRow.sent_at.is_(None), NotificationRow.phone.is_not(None))
+            .order_by(NotificationRow.id)
+            .limit(BATCH)
+        )
+
+    def _send_all(self, pending: Sequence[Any]) -> list[int]:
         sent: list[int] = []
         for row_id, phone, message in pending:
             if phone is None:
@@ -93,11 +124,4 @@ class NotificationDispatcher:
                 log.warning("notification %s not sent: %s", row_id, type(error).__name__)
                 continue
             sent.append(row_id)
-        if sent:
-            with self._db.write() as session:
-                session.execute(
-                    update(NotificationRow)
-                    .where(NotificationRow.id.in_(sent))
-                    .values(sent_at=utcnow(), phone=None)
-                )
-        return len(pending)
+        return sent

@@ -11,7 +11,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from central.db import ApplicationRow, Database
+from central.db import ApplicationRow, Database, NotificationRow
 from kiosk.api_client import AuthError, ClientError, KioskSigner
 from tests.support.central import (
     CentralServer,
@@ -147,3 +147,53 @@ def test_replayed_nonce_is_refused(server: CentralServer) -> None:
     with requests.Session() as session:
         assert session.send(prepared, timeout=30).status_code == 200
         assert session.send(prepared, timeout=30).status_code == 401
+
+
+def test_two_dispatchers_send_each_notification_once(cluster: PostgresCluster) -> None:
+    from central.notifier import NotificationDispatcher
+
+    db = Database(cluster.new_database())
+    db.migrate()
+    sent: list[str] = []
+    lock = threading.Lock()
+
+    class Counting:
+        def send(self, phone: str, message: str) -> None:
+            with lock:
+                sent.append(message)
+
+    try:
+        with db.write() as session:
+            for number in range(300):
+                session.add(
+                    NotificationRow(
+                        application_id=f"a{number}",
+                        channel="sms",
+                        recipient="138****0000",
+                        phone="13800000000",
+                        message=f"m{number}",
+                    )
+                )
+        dispatchers = [NotificationDispatcher(db, Counting()) for _ in range(2)]
+
+        def drain(dispatcher: NotificationDispatcher) -> None:
+            while dispatcher.dispatch_once():
+                pass
+
+        threads = [threading.Thread(target=drain, args=(d,)) for d in dispatchers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        db.dispose()
+    assert sorted(sent) == sorted(f"m{n}" for n in range(300))
+
+
+def test_service_with_two_worker_processes(cluster: PostgresCluster) -> None:
+    with running_central(db_url=cluster.new_database(), workers=2) as server, server.client() as client:
+        application_id = str(uuid.uuid4())
+        first = client.submit_application(application_id, withdrawal())
+        assert first.outcome == "approved"
+        for _ in range(6):  # the repeats land on either worker
+            assert client.submit_application(application_id, withdrawal()).raw == first.raw

@@ -100,6 +100,7 @@ class CentralServer:
     secret: bytes
     admin_token: str
     workdir: Path
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = field(default_factory=Path)
 
@@ -120,6 +121,8 @@ class CentralServer:
                 "127.0.0.1",
                 "--port",
                 str(self.port),
+                "--workers",
+                str(self.workers),
             ],
             cwd=ROOT,
             stdout=log,
@@ -181,7 +184,9 @@ class CentralServer:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_central(*, kiosk_id: str = "test-kiosk-01", db_url: str | None = None) -> CentralServer:
+def start_central(
+    *, kiosk_id: str = "test-kiosk-01", db_url: str | None = None, workers: int = 1
+) -> CentralServer:
     """Start a service with demo data; the caller must call ``cleanup()`` (or use running_central)."""
     workdir = Path(tempfile.mkdtemp(prefix="central-"))
     if db_url is None:
@@ -209,6 +214,7 @@ def start_central(*, kiosk_id: str = "test-kiosk-01", db_url: str | None = None)
             admin_token=admin_token,
             workdir=workdir,
             log_path=workdir / "service.log",
+            workers=workers,
         )
         try:
             server.start()
@@ -340,9 +346,11 @@ def start_postgres(*, durable: bool = False) -> PostgresCluster:
 
 
 @contextmanager
-def running_central(*, kiosk_id: str = "test-kiosk-01", db_url: str | None = None) -> Iterator[CentralServer]:
+def running_central(
+    *, kiosk_id: str = "test-kiosk-01", db_url: str | None = None, workers: int = 1
+) -> Iterator[CentralServer]:
     """Context manager around start_central()."""
-    server = start_central(kiosk_id=kiosk_id, db_url=db_url)
+    server = start_central(kiosk_id=kiosk_id, db_url=db_url, workers=workers)
     try:
         yield server
     finally:
