@@ -318,13 +318,6 @@ class Outbox:
         now = self._clock()
         try:
             with self._write() as conn:
-                done = conn.execute(
-                    "SELECT fingerprint FROM delivered WHERE application_id = ?", (application_id,)
-                ).fetchone()
-                if done is not None:
-                    if done[0] != fingerprint:
-                        raise ConflictingApplication("application id already used for another payload")
-                    return  # already saved and delivered
                 sealed = self._sealer.seal(
                     conn,
                     now=now,
@@ -333,15 +326,20 @@ class Outbox:
                     schema_version=SCHEMA_VERSION,
                     plaintext=payload,
                 )
+                # One statement: inserted unless the id is already pending or already delivered.
                 inserted = conn.execute(
                     "INSERT INTO outbox (application_id, created_at, fingerprint, schema_version, key_id, "
                     "payload, state, next_attempt_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 'ready', ?, ?) ON CONFLICT (application_id) DO NOTHING",
-                    (application_id, now, fingerprint, SCHEMA_VERSION, sealed.key_id, sealed.blob, now, now),
+                    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?2, ?2 "
+                    "WHERE NOT EXISTS (SELECT 1 FROM delivered WHERE application_id = ?1) "
+                    "ON CONFLICT (application_id) DO NOTHING",
+                    (application_id, now, fingerprint, SCHEMA_VERSION, sealed.key_id, sealed.blob),
                 ).rowcount
                 if not inserted:
                     existing = conn.execute(
-                        "SELECT fingerprint FROM outbox WHERE application_id = ?", (application_id,)
+                        "SELECT fingerprint FROM outbox WHERE application_id = ?1 "
+                        "UNION ALL SELECT fingerprint FROM delivered WHERE application_id = ?1",
+                        (application_id,),
                     ).fetchone()
                     if existing[0] != fingerprint:
                         raise ConflictingApplication("application id already used for another payload")

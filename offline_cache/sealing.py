@@ -121,6 +121,9 @@ class Sealer:
         self._rotation_seconds = rotation_seconds
         # Unwrapped keys, per instance only; dropped when a key is destroyed.
         self._cache: dict[str, AESGCM] = {}
+        # The current key as last READ from a database (connection, id, created_at). Only keys
+        # read back are remembered, never one just created: its transaction might still roll back.
+        self._current: tuple[sqlite3.Connection, str, float] | None = None
 
     @staticmethod
     def ensure_schema(conn: sqlite3.Connection) -> None:
@@ -181,15 +184,22 @@ class Sealer:
         for key_id in key_ids:
             destroyed += conn.execute("DELETE FROM data_keys WHERE key_id = ?", (key_id,)).rowcount
             self._cache.pop(key_id, None)
+            if self._current is not None and self._current[1] == key_id:
+                self._current = None
         return destroyed
 
     def _current_key_id(self, conn: sqlite3.Connection, now: float) -> str:
+        current = self._current
+        if current is not None and current[0] is conn and now < current[2] + self._rotation_seconds:
+            return current[1]
         row = conn.execute(
             "SELECT key_id, created_at FROM data_keys WHERE retired_at IS NULL "
             "ORDER BY created_at DESC LIMIT 1"
         ).fetchone()
         if row is not None and now < float(row[1]) + self._rotation_seconds:
+            self._current = (conn, str(row[0]), float(row[1]))
             return str(row[0])
+        self._current = None
         key_id = os.urandom(8).hex()
         data_key = AESGCM.generate_key(bit_length=256)
         nonce = os.urandom(NONCE_BYTES)

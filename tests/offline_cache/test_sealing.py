@@ -122,3 +122,26 @@ def test_bad_device_keys_are_refused_with_a_typed_error(tmp_path: Path) -> None:
     credential.write_bytes(os.urandom(32))
     credential.chmod(0o440)
     assert load_device_key(credential, create=False) == credential.read_bytes()
+
+
+def test_the_current_key_is_never_taken_from_another_database_or_a_rolled_back_transaction() -> None:
+    device_key = os.urandom(32)
+    sealer = Sealer(device_key, rotation_seconds=86400)
+    first, second = sqlite3.connect(":memory:"), sqlite3.connect(":memory:")
+    for connection in (first, second):
+        connection.isolation_level = None
+        Sealer.ensure_schema(connection)
+    seal(sealer, first, "a", b"one")
+    seal(sealer, first, "b", b"two")  # the current key is now remembered for `first`
+    other = seal(sealer, second, "c", b"three")
+    assert open_(Sealer(device_key, rotation_seconds=86400), second, "c", other) == b"three"
+
+    third = sqlite3.connect(":memory:")
+    third.isolation_level = None
+    Sealer.ensure_schema(third)
+    third.execute("BEGIN")
+    seal(sealer, third, "d", b"lost")  # creates a key...
+    third.execute("ROLLBACK")  # ...that never existed
+    kept = seal(sealer, third, "e", b"kept")
+    assert sealer.wrapped_key(third, kept.key_id) is not None
+    assert open_(Sealer(device_key, rotation_seconds=86400), third, "e", kept) == b"kept"
