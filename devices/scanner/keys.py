@@ -5,7 +5,8 @@ on synthetic sequences. Key codes are the Linux input ABI numbers (``linux/input
 which are stable, so python-evdev is not needed here.
 
 Limitation: a wedge types keys, not characters; anything outside printable ASCII (Chinese
-payloads, Alt+keypad sequences) cannot be carried. Those codes come out with ``undecodable > 0``.
+payloads, Alt+keypad sequences) cannot be carried. Those codes come out with ``undecodable > 0``
+(any key pressed while Ctrl, Alt or Meta is held counts as undecodable).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ KEY_KPENTER: Final = 96
 KEY_LEFTSHIFT: Final = 42
 KEY_RIGHTSHIFT: Final = 54
 KEY_CAPSLOCK: Final = 58
-# Keys that carry no character and are ignored when they come alone (Ctrl, Alt, Meta, NumLock...).
-_MODIFIERS: Final = frozenset({29, 56, 97, 100, 125, 126, 69})
+# Ctrl, Alt and Meta: a key pressed while one is held is a command or an Alt+keypad character
+# code (how some wedges type non-ASCII), never the plain character.
+_CHORD_MODIFIERS: Final = frozenset({29, 56, 97, 100, 125, 126})
+KEY_NUMLOCK: Final = 69
 
 # code: (unshifted, shifted)
 _KEYMAP: Final[dict[int, tuple[str, str]]] = {
@@ -64,6 +67,7 @@ class KeyDecoder:
     max_chars: int = DEFAULT_MAX_CHARS
     _chars: list[str] = field(default_factory=list)
     _shift_down: set[int] = field(default_factory=set)
+    _chord_down: set[int] = field(default_factory=set)
     _caps_lock: bool = False
     _undecodable: int = 0
     _truncated: bool = False
@@ -72,12 +76,16 @@ class KeyDecoder:
         """Process one input event; non-key events (EV_SYN, EV_MSC) are ignored."""
         if event_type != EV_KEY:
             return None
-        if code in (KEY_LEFTSHIFT, KEY_RIGHTSHIFT):
-            if value == KEY_UP:
-                self._shift_down.discard(code)
-            else:
-                self._shift_down.add(code)
-            return None
+        for held, keys in (
+            (self._shift_down, (KEY_LEFTSHIFT, KEY_RIGHTSHIFT)),
+            (self._chord_down, _CHORD_MODIFIERS),
+        ):
+            if code in keys:
+                if value == KEY_UP:
+                    held.discard(code)
+                else:
+                    held.add(code)
+                return None
         if value == KEY_UP:
             return None
         if code == KEY_CAPSLOCK:
@@ -86,10 +94,10 @@ class KeyDecoder:
             return None
         if code in (KEY_ENTER, KEY_KPENTER):
             return self._finish()
-        if code in _MODIFIERS:
+        if code == KEY_NUMLOCK:
             return None
         pair = _KEYMAP.get(code)
-        if pair is None:
+        if pair is None or self._chord_down:
             self._undecodable += 1
             return None
         self._append(self._character(pair))

@@ -158,9 +158,13 @@ class SerialScanner(ScannerDevice):
     def _handle_ssi(self, data: bytes) -> None:
         if not data:
             return
+        resend_asked = False
         for item in self._ssi.feed(data):
             if isinstance(item, ssi.SsiChecksumError):
-                self._send(ssi.NAK_RESEND_PACKET)
+                # One NAK per read is enough: line noise would otherwise draw one per byte.
+                if not resend_asked:
+                    self._send(ssi.NAK_RESEND_PACKET)
+                    resend_asked = True
                 continue
             if item.opcode != ssi.OP_DECODE_DATA:
                 continue  # ACK/NAK/events from the scanner for our own commands

@@ -74,6 +74,19 @@ def test_non_character_keys_are_counted_not_typed() -> None:
     assert decode_all(events) == [TypedCode("a", undecodable=1)]
 
 
+def test_alt_keypad_character_codes_are_undecodable_not_digits() -> None:
+    # Alt+0233 is how some wedges type "é": the digits must not leak into the payload.
+    keypad = [*press(e.KEY_KP0), *press(e.KEY_KP2), *press(e.KEY_KP3), *press(e.KEY_KP3)]
+    events = [
+        *press(e.KEY_C),
+        (EV_KEY, e.KEY_LEFTALT, 1),
+        *keypad,
+        (EV_KEY, e.KEY_LEFTALT, 0),
+        *press(e.KEY_ENTER),
+    ]
+    assert decode_all(events) == [TypedCode("c", undecodable=4)]
+
+
 def test_two_codes_in_a_row_and_empty_enter_ignored() -> None:
     events = press(e.KEY_ENTER) + type_text("ab") + type_text("cd")
     assert decode_all(events) == [TypedCode("ab"), TypedCode("cd")]
