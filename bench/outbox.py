@@ -29,6 +29,7 @@ from offline_cache.outbox import Outbox
 from offline_cache.sealing import Sealer
 from offline_cache.sync import Relay
 
+FUND_RETIREMENT = "411700-GJJ-0901"
 BODY = {
     "item_code": "demo-item",
     "applicant": {"name": "测试", "id_number": "110105194912310029", "phone": "13800138000"},
@@ -68,22 +69,19 @@ def throughput(timings: Timings) -> float:
 def drain_rate(directory: Path, count: int) -> tuple[float, float] | None:
     """Applications delivered per second by the relay against the local central service."""
     try:
-        from kiosk.api_client import ApiClient
-        from tests.support.central import demo_application, running_central
-
         from kiosk.submissions import ApiTransport, application_body
+        from tests.support.central import person, running_central
     except ImportError as exc:
         print(f"  relay drain rate: skipped ({exc})")
         return None
-    with running_central() as central:
-        client = ApiClient(
-            central.base_url, central.kiosk_id, central.secret, connect_timeout=3, read_timeout=10
-        )
+    citizen = person("retiree")
+    applicant = {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone}
+    with running_central() as central, central.client() as client:
         outbox = Outbox(directory / "drain.db", Sealer(os.urandom(32), rotation_seconds=86400.0))
         relay = Relay(outbox, ApiTransport(client), rng=random.Random(1))
-        for _ in range(count):
-            item_code, applicant, form, partner = demo_application()
-            body = application_body(item_code, applicant, form, partner)
+        for i in range(count):
+            form = {"withdrawal_amount": f"{100 + i}.00", "bank_card_number": "6222020200112233445"}
+            body = application_body(FUND_RETIREMENT, applicant, form, None)
             outbox.add(new_application_id(), json.dumps(body, sort_keys=True, ensure_ascii=False).encode())
         start = time.perf_counter()
         delivered = 0
