@@ -41,7 +41,8 @@ from offline_cache.ids import new_application_id
 from offline_cache.outbox import ConflictingApplication, Outbox, State
 from offline_cache.outbox import SaveFailed as OutboxSaveFailed
 from offline_cache.sealing import Sealer, load_device_key
-from offline_cache.sync import AttemptStatus, Connectivity, DeliveryFailed, Relay, RetryPolicy
+from offline_cache.storage import storage_warning
+from offline_cache.sync import AUTH_PROBLEM, AttemptStatus, Connectivity, DeliveryFailed, Relay, RetryPolicy
 
 if TYPE_CHECKING:
     # Only for the type: the crash-test child and the relay start fast without loading pydantic.
@@ -149,8 +150,20 @@ class Submissions:
         outbox = Outbox(Path(state_dir) / OUTBOX_FILE, sealer, clock=clock)
         sink = publish or (lambda event: None)
         connectivity = Connectivity(clock=clock, on_change=lambda online: sink(ConnectivityDidChange(online)))
-        relay = Relay(outbox, ApiTransport(client), policy=policy, clock=clock, connectivity=connectivity)
-        return cls(outbox, relay, publish=publish, retention_s=config.outbox.retention_days * 86400.0)
+        relay = Relay(
+            outbox,
+            ApiTransport(client),
+            policy=policy,
+            clock=clock,
+            connectivity=connectivity,
+            on_auth_problem=lambda: sink(TechnicianAlertDidRaise(code="central_auth", detail=AUTH_PROBLEM)),
+        )
+        submissions = cls(outbox, relay, publish=publish, retention_s=config.outbox.retention_days * 86400.0)
+        warning = storage_warning(outbox.path.parent)
+        if warning is not None:
+            log.warning("%s", warning)
+            sink(TechnicianAlertDidRaise(code="outbox_storage", detail=warning))
+        return submissions
 
     @property
     def connectivity(self) -> Connectivity:

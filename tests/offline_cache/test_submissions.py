@@ -141,13 +141,17 @@ def test_rejected_input_is_dead_lettered_for_staff(submissions: Submissions, ser
 
 
 def test_wrong_credential_is_reported_and_the_application_kept(tmp_path: Path, server: CentralServer) -> None:
+    events: list[Event] = []
     with server.client(secret=b"not-the-secret") as client:
-        subs = Submissions.from_config(make_config(tmp_path, server), client, policy=NO_WAIT)
+        subs = Submissions.from_config(
+            make_config(tmp_path, server), client, publish=events.append, policy=NO_WAIT
+        )
         try:
             saved = subs.save(FUND_RETIREMENT, applicant(), form(), None)
             result = subs.submit_now(saved.application_id)
             assert isinstance(result, Queued) and result.reason == "server_busy"
             assert subs.outbox.status().last_problem == AUTH_PROBLEM
+            assert TechnicianAlertDidRaise(code="central_auth", detail=AUTH_PROBLEM) in events
             assert subs.outbox.info(saved.application_id).state is State.READY
         finally:
             subs.close()
