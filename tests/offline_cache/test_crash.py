@@ -45,6 +45,7 @@ class Journal:
 class Campaign:
     kills: int
     interrupted_deliveries: int
+    startup_kills: int
     journal: Journal
     outbox_rows: dict[str, State]
 
@@ -103,6 +104,7 @@ def run_campaign(
 
     done = 0
     interrupted = 0
+    startup_kills = 0
     while done < kills:
         child = subprocess.Popen(
             child_command("--seed", str(rng.getrandbits(32))),
@@ -112,14 +114,19 @@ def run_campaign(
             env=env,
         )
         assert child.stdout is not None
-        ready = child.stdout.readline().split()
-        if not ready or ready[0] != b"ready":
-            child.kill()
-            _, err = child.communicate(timeout=30)
-            raise AssertionError(f"crash child failed to start: {err.decode(errors='replace')[-2000:]}")
-        interrupted += int(ready[1]) > 0
-        # Random points: while saving, mid-commit, mid-request, between delivery and bookkeeping.
-        time.sleep(rng.uniform(0.0, 0.25))
+        if rng.random() < 0.1:
+            # Some kills land during start-up itself: opening, WAL recovery, requeueing.
+            time.sleep(rng.uniform(0.0, 0.3))
+            startup_kills += 1
+        else:
+            ready = child.stdout.readline().split()
+            if not ready or ready[0] != b"ready":
+                child.kill()
+                _, err = child.communicate(timeout=30)
+                raise AssertionError(f"crash child failed to start: {err.decode(errors='replace')[-2000:]}")
+            interrupted += int(ready[1]) > 0
+            # Random points: while saving, mid-commit, mid-request, between delivery and bookkeeping.
+            time.sleep(rng.uniform(0.0, 0.25))
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
         if child.stdout:
@@ -139,7 +146,11 @@ def run_campaign(
     finally:
         outbox.close()
     return Campaign(
-        kills=done, interrupted_deliveries=interrupted, journal=read_journal(journal), outbox_rows=rows
+        kills=done,
+        interrupted_deliveries=interrupted,
+        startup_kills=startup_kills,
+        journal=read_journal(journal),
+        outbox_rows=rows,
     )
 
 
@@ -192,6 +203,7 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_nothing(tmp_path:
     assert len(campaign.journal.saved) >= KILLS
     assert campaign.interrupted_deliveries > 0, "no kill ever landed during a delivery"
     print(
-        f"crash test: {campaign.kills} kills ({campaign.interrupted_deliveries} mid-delivery), "
+        f"crash test: {campaign.kills} kills ({campaign.interrupted_deliveries} mid-delivery, "
+        f"{campaign.startup_kills} during start-up), "
         f"{len(campaign.journal.saved)} saved, {len(campaign.outbox_rows)} delivered, {elapsed:.0f} s"
     )
