@@ -40,7 +40,7 @@ from kiosk.events import (
 from offline_cache.ids import new_application_id
 from offline_cache.outbox import ConflictingApplication, Outbox, State
 from offline_cache.outbox import SaveFailed as OutboxSaveFailed
-from offline_cache.sealing import Sealer, load_device_key
+from offline_cache.sealing import Sealer, SealingError, load_device_key
 from offline_cache.storage import storage_warning
 from offline_cache.sync import AUTH_PROBLEM, AttemptStatus, Connectivity, DeliveryFailed, Relay, RetryPolicy
 
@@ -235,7 +235,12 @@ class Submissions:
         return Queued(application_id=application_id, reason=reason)
 
     def decision_for(self, application_id: str) -> Decision | None:
-        raw = self._outbox.decision_for(application_id)
+        try:
+            raw = self._outbox.decision_for(application_id)
+        except SealingError:
+            # Damaged or shredded: the central service still has the decision (the caller asks it).
+            log.error("stored decision of %s cannot be opened", application_id)
+            return None
         return None if raw is None else _parse_decision(raw)
 
     def housekeeping(self) -> None:

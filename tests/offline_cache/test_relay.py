@@ -256,3 +256,34 @@ def test_background_loop_delivers_after_a_wake(outbox: Outbox, fault_server, mak
         assert outbox.info(app_id).state is State.DONE
     finally:
         relay.stop()
+
+
+def test_background_loop_runs_housekeeping_and_survives_its_failures(
+    outbox: Outbox, fault_server, make_transport
+) -> None:
+    import threading
+    import time
+
+    calls: list[int] = []
+    second_call = threading.Event()
+
+    def housekeeping() -> None:
+        calls.append(1)
+        if len(calls) >= 2:
+            second_call.set()
+        raise RuntimeError("purge failed")
+
+    relay = Relay(outbox, make_transport(fault_server.base_url), idle_poll_s=0.05)
+    relay.set_housekeeping(housekeeping, interval_s=0.05)
+    relay.start()
+    try:
+        assert second_call.wait(20)
+        app_id = new_application_id()
+        outbox.add(app_id, PAYLOAD)
+        relay.wake()
+        deadline = time.monotonic() + 20
+        while outbox.info(app_id).state is not State.DONE and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert outbox.info(app_id).state is State.DONE  # still relaying after the failures
+    finally:
+        relay.stop()
