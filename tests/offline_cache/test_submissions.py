@@ -205,3 +205,12 @@ def test_device_key_from_a_systemd_credential(tmp_path: Path, server: CentralSer
     (credentials / "outbox-key").unlink()
     with server.client() as client, pytest.raises(Exception, match="device key not found"):
         Submissions.from_config(config, client, policy=NO_WAIT)
+
+
+def test_a_damaged_stored_decision_is_not_shown(submissions: Submissions) -> None:
+    saved = submissions.save(FUND_RETIREMENT, applicant(), form(), None)
+    assert isinstance(submissions.submit_now(saved.application_id), Decision)
+    conn = submissions.outbox._conn
+    blob = conn.execute("SELECT decision FROM delivered").fetchone()[0]
+    conn.execute("UPDATE delivered SET decision = ?", (blob[:-1] + bytes([blob[-1] ^ 1]),))
+    assert submissions.decision_for(saved.application_id) is None  # the flow asks the service instead
