@@ -29,13 +29,19 @@ class MemoryPrinterTransport(PrinterTransport):
     description = "simulated printer"
 
     def __init__(
-        self, core: PrinterCore, settings: SimSettings | None = None, *, out_dir: Path | None = None
+        self,
+        core: PrinterCore,
+        settings: SimSettings | None = None,
+        *,
+        out_dir: Path | None = None,
+        paper_dots: int = 576,
     ) -> None:
         super().__init__(timeout_s=1.0)
         self.core = core
         self.settings = settings or SimSettings()
         self._answers: deque[int] = deque()
         self._out_dir = out_dir
+        self._paper_dots = paper_dots
         self._open = False
 
     def open(self) -> None:
@@ -71,7 +77,7 @@ class MemoryPrinterTransport(PrinterTransport):
         stem = self._out_dir / f"receipt-{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**6:06d}"
         stem.with_suffix(".bin").write_bytes(data)
         try:
-            render_preview(data).save(stem.with_suffix(".png"))
+            render_preview(data, paper_dots=self._paper_dots).save(stem.with_suffix(".png"))
         except (ValueError, LookupError, OSError) as exc:
             raise DeviceHardwareError(f"simulated printer could not save a preview: {exc}") from None
 
@@ -84,9 +90,11 @@ def sim_printer(uri: DeviceUri) -> Device:
     if state not in STATES:
         raise DeviceConfigError(f"sim printer: 'state' must be one of {', '.join(STATES)}")
     out = uri.params.get("out")
+    profile = profile_from_uri(uri)
     transport = MemoryPrinterTransport(
         PrinterCore(state),  # type: ignore[arg-type]
         SimSettings.from_uri(uri),
         out_dir=Path(out) if out else None,
+        paper_dots=profile.dots,
     )
-    return EscposPrinter(transport, profile_from_uri(uri), status_timeout_s=0.01)
+    return EscposPrinter(transport, profile, status_timeout_s=0.01)

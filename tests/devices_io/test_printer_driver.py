@@ -209,6 +209,19 @@ def test_file_printer_writes_bytes_and_reports_unknown_status(tmp_path: Path) ->
     assert device.status()["paper"] == "unknown"
 
 
+def test_sim_printer_saves_bytes_and_a_preview_per_job(tmp_path: Path) -> None:
+    from PIL import Image
+
+    device = open_device("printer", f"sim:?profile=58mm&out={tmp_path}")
+    device.open()
+    device.print_document(RECEIPT, "k1")  # type: ignore[attr-defined]
+    device.close()
+    (png,) = tmp_path.glob("*.png")
+    (raw,) = tmp_path.glob("*.bin")
+    assert raw.read_bytes() == render_receipt(RECEIPT, PROFILES["58mm"])
+    assert Image.open(png).width == 384 + 32
+
+
 def test_sim_printer_uses_the_real_renderer_and_states() -> None:
     device = open_device("printer", "sim:?state=near_end&profile=58mm")
     assert isinstance(device, EscposPrinter)
