@@ -396,8 +396,12 @@ class ApplicationService:
             ).scalar_one_or_none()
 
             def read_registry(registry: str, key: str) -> dict[str, Any] | None:
-                record = session.get(RegistryRecordRow, (registry, key))
-                return dict(record.data) if record is not None else None
+                data = session.execute(
+                    select(RegistryRecordRow.data).where(
+                        RegistryRecordRow.registry_name == registry, RegistryRecordRow.key == key
+                    )
+                ).scalar_one_or_none()
+                return dict(data) if data is not None else None
 
             if rule_set is None:
                 return "manual_review", None, []

@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Mapping
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from central import signing
 from central.db import AdminTokenRow, Database, KioskRow, UsedNonceRow
@@ -63,8 +64,10 @@ class KioskAuthenticator:
             error.extra["server_time"] = int(now)
             raise error
         with self._db.read() as session:
-            kiosk = session.get(KioskRow, kiosk_id)
-            secret = kiosk.secret if kiosk is not None and not kiosk.revoked else None
+            found = session.execute(
+                select(KioskRow.secret, KioskRow.revoked).where(KioskRow.kiosk_id == kiosk_id)
+            ).first()
+            secret = found.secret if found is not None and not found.revoked else None
         if secret is None:
             raise unauthorized("Unknown or revoked kiosk.")
         if not signing.signature_matches(
@@ -75,16 +78,18 @@ class KioskAuthenticator:
         return kiosk_id
 
     def _record_nonce(self, kiosk_id: str, nonce: str, now: int) -> None:
-        try:
-            with self._db.write() as session:
-                session.add(UsedNonceRow(kiosk_id=kiosk_id, nonce=nonce, seen_at=now))
-                # Forget expired nonces now and then rather than on every request.
-                if self._random.random() < 0.02:
-                    session.execute(
-                        delete(UsedNonceRow).where(UsedNonceRow.seen_at < now - NONCE_RETENTION_S)
-                    )
-        except IntegrityError:
-            raise unauthorized("The nonce was already used: a replayed request is refused.") from None
+        insert = sqlite_insert if self._db.is_sqlite else postgresql_insert
+        statement = (
+            insert(UsedNonceRow)
+            .values(kiosk_id=kiosk_id, nonce=nonce, seen_at=now)
+            .on_conflict_do_nothing()
+            .returning(UsedNonceRow.nonce)
+        )
+        if self._db.execute_write(statement) != 1:
+            raise unauthorized("The nonce was already used: a replayed request is refused.")
+        # Forget expired nonces now and then rather than on every request.
+        if self._random.random() < 0.02:
+            self._db.execute_write(delete(UsedNonceRow).where(UsedNonceRow.seen_at < now - NONCE_RETENTION_S))
 
 
 def hash_admin_token(token: str) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.base import Executable
 
 
 def utcnow() -> datetime:
@@ -262,6 +263,29 @@ class _GroupCommitter:
                     batch = self._collecting
                     self._pending += 1
                     self._state.notify_all()
+        self._await(batch)
+
+    def execute(self, statement: Executable) -> int:
+        """One statement without a savepoint (a single statement is atomic by itself); its rowcount."""
+        with self._lock:
+            if self._closed:
+                raise WriteFailed("the database is closed")
+            with self._state:
+                batch = self._collecting
+            try:
+                rowcount = _affected(self._session.connection().execute(statement))
+            except Exception as error:
+                # Without a savepoint the batch cannot be trusted: fail all of it.
+                self._session.rollback()
+                with self._state:
+                    self._failures[batch] = error
+            with self._state:
+                self._pending += 1
+                self._state.notify_all()
+        self._await(batch)
+        return rowcount
+
+    def _await(self, batch: int) -> None:
         with self._state:
             while self._committed < batch:
                 self._state.wait()
@@ -363,6 +387,20 @@ class Database:
             with self._write_sessions.begin() as session:
                 yield session
 
+    def execute_write(self, statement: Executable) -> int:
+        """Run one data-changing statement in its own (possibly shared) transaction.
+
+        Returns the number of rows it returned (with RETURNING) or else its rowcount.
+        """
+        if self._group_commit:
+            with self._write_lock:
+                if self._committer is None:
+                    self._committer = _GroupCommitter(self.engine)
+                committer = self._committer
+            return committer.execute(statement)
+        with self.write() as session:
+            return _affected(session.connection().execute(statement))
+
     def migrate(self) -> int:
         """Apply outstanding migrations; returns the schema version."""
         engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
@@ -388,6 +426,12 @@ class Database:
         if committer is not None:
             committer.close()
         self.engine.dispose()
+
+
+def _affected(result: Any) -> int:
+    # Drivers disagree on rowcount for INSERT ... ON CONFLICT: statements that need an exact answer
+    # use RETURNING and count the rows.
+    return len(result.fetchall()) if result.returns_rows else int(result.rowcount)
 
 
 def _sqlite_begin(connection: Any) -> None:

@@ -21,6 +21,7 @@ from central.db import Database, NotificationRow, utcnow
 log = logging.getLogger("central.notifier")
 
 BATCH = 200
+COALESCE_S = 0.2
 
 
 class Notifier(Protocol):
@@ -67,7 +68,9 @@ class NotificationDispatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self._idle_poll_s)
+            if self._wake.wait(self._idle_poll_s):
+                # Let the notifications of decisions made at the same moment gather into one batch.
+                self._stop.wait(COALESCE_S)
             self._wake.clear()
             try:
                 while self.dispatch_once() == BATCH and not self._stop.is_set():

@@ -67,7 +67,7 @@ def test_concurrent_writes_share_commits_and_failures_stay_isolated(url: str) ->
     db.dispose()
     assert failures == ["key-0"] * 5
     assert count(url) == 40
-    assert 1 <= len(commits) <= 10  # 45 writes, a handful of fsyncs
+    assert 1 <= len(commits) < 45, commits  # fewer fsyncs than writes
 
 
 def test_a_write_is_visible_to_other_connections_when_it_returns(url: str) -> None:
