@@ -159,7 +159,7 @@ def build_ui(
     session.on_change(on_settings)
     session.on_wipe(lambda reason: speech.wipe())
     if voice:
-        adapter.viewChanged.connect(lambda: speech.say(str(adapter.view.get("speech", ""))))
+        adapter.viewChanged.connect(lambda: speech.say(str(adapter.current_view().get("speech", ""))))
 
     engine = QQmlApplicationEngine()
     warnings: list[str] = []
@@ -205,9 +205,10 @@ def build_ui(
     )
 
     if devices is not None:
-        from kiosk.flows.devices import DeviceRouter
+        from kiosk.flows.devices import DevicePrinter, DeviceRouter
 
-        extras["router"] = DeviceRouter(devices, session, printer if hasattr(printer, "on_status") else None)
+        device_printer = printer if isinstance(printer, DevicePrinter) else None
+        extras["router"] = DeviceRouter(devices, session, device_printer)
 
     def tick() -> None:
         adapter.set_online(journey.is_online)

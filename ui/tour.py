@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from kiosk.config import KioskConfig
 from kiosk.session import EndReason
@@ -43,7 +44,7 @@ COMBINATIONS = (("zh_CN", False), ("zh_CN", True), ("en", False), ("en", True))
 class Tour:
     """Taps through the UI like a citizen would, saving a screenshot of every screen reached."""
 
-    def __init__(self, ui: object, out: Path, app: object) -> None:
+    def __init__(self, ui: Any, out: Path, app: object) -> None:
         self.ui = ui
         self.out = out
         self.app = app
@@ -75,11 +76,11 @@ class Tour:
         return False
 
     def screen(self) -> str:
-        return str(self.ui.adapter.view.get("screen", ""))  # type: ignore[attr-defined]
+        return str(self.ui.adapter.view.get("screen", ""))
 
     def shot(self, label: str = "") -> Path:
         self.pump(0.1)
-        image = self.ui.window.grabWindow()  # type: ignore[attr-defined]
+        image = self.ui.window.grabWindow()
         self.count += 1
         name = f"{self.count:03d}-{self.prefix}-{label or self.screen()}.png"
         path = self.out / name
@@ -88,14 +89,14 @@ class Tour:
         return path
 
     def act(self, action: str, value: str = "", expect: str | None = None) -> None:
-        self.ui.adapter.act(action, value)  # type: ignore[attr-defined]
+        self.ui.adapter.act(action, value)
         if expect is not None and not self.wait_for(lambda: self.screen() == expect):
             raise RuntimeError(f"tour: expected screen {expect!r} after {action!r}, got {self.screen()!r}")
 
     def run(self, combinations: tuple[tuple[str, bool], ...], scripts: list[Callable[[Tour], None]]) -> None:
-        session = self.ui.session  # type: ignore[attr-defined]
+        session = self.ui.session
         # The catalogue and its search index arrive off the UI thread shortly after start.
-        self.wait_for(lambda: bool(self.ui.extras.get("catalog_ready")), timeout=30)  # type: ignore[attr-defined]
+        self.wait_for(lambda: bool(self.ui.extras.get("catalog_ready")), timeout=30)
         for language, elder in combinations:
             self.prefix = f"{'zh' if language == 'zh_CN' else 'en'}-{'elder' if elder else 'standard'}"
             for script in scripts:
@@ -105,7 +106,7 @@ class Tour:
                 self.pump()
                 try:
                     script(self)
-                    outcome = self.ui.journey.state.outcome  # type: ignore[attr-defined]
+                    outcome = self.ui.journey.state.outcome
                     if outcome is not None:
                         self.extras["last_application_id"] = outcome.application_id
                 except Exception as exc:  # one broken flow must not stop the tour of the others
@@ -124,7 +125,7 @@ def browse(t: Tour) -> None:
         t.act("type", query)
     t.shot()
     t.act("home", expect="home")
-    catalog = t.ui.journey.catalog  # type: ignore[attr-defined]
+    catalog = t.ui.journey.catalog
     if catalog.departments:
         t.act("group", catalog.departments[0].code, expect="group")
         t.shot()

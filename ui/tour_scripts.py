@@ -47,6 +47,15 @@ def _devices(t: Tour) -> dict[str, Any]:
 def _present_card(t: Tour) -> None:
     from devices.idcard.samples import sample_card
 
+    place_card = t.extras.get("place_card")  # an emulated reader on a pseudo-terminal
+    remove_card = t.extras.get("remove_card")
+    if callable(place_card):
+        place_card()
+        read = t.wait_for(lambda: t.screen() != "identify", timeout=15)
+        if callable(remove_card):
+            remove_card()  # the citizen takes the card back
+        if read:
+            return
     reader = _devices(t).get("idcard")
     if reader is not None and hasattr(reader, "present"):
         reader.present(sample_card())
@@ -59,9 +68,12 @@ def _present_code(t: Tour, text: str) -> None:
     scanner = _devices(t).get("scanner")
     before = t.screen()
     if scanner is not None and hasattr(scanner, "present"):
-        scanner.present(text)
-        if t.wait_for(lambda: t.screen() != before or bool(t.ui.journey.state.notice_key), timeout=10):
-            return
+        # The scanner is enabled when the screen asks for it, on its own thread: a code shown a moment
+        # too early is not taken, so show it again, as a citizen would.
+        for _ in range(5):
+            scanner.present(text)
+            if t.wait_for(lambda: t.screen() != before or bool(t.ui.journey.state.notice_key), timeout=2):
+                return
     kind, _, value = text.removeprefix("cityapp:").partition(":v1:")
     kinds = {"identity": "identity", "track": "tracking"}  # as the scanner's payload parser names them
     t.ui.journey.code_scanned(kinds.get(kind, "url") if value else "url", value or text)
@@ -69,7 +81,7 @@ def _present_code(t: Tour, text: str) -> None:
 
 def _identify(t: Tour, token: str | None) -> None:
     t.wait_for(lambda: t.screen() == "identify")
-    if token and t.ui.journey.is_online:
+    if token:
         _present_code(t, f"cityapp:identity:v1:{token}")
         if t.wait_for(lambda: t.screen() != "identify", timeout=10):
             return
@@ -101,7 +113,11 @@ def _answer_questions(t: Tour, *, shoot: bool = True) -> None:
         if t.ui.journey.state.field_error:
             t.shot("form-error")
             return
-        t.wait_for(lambda index=index: t.ui.journey.state.field_index != index or t.screen() != "form")
+
+        def moved_on(index: int = index) -> bool:
+            return bool(t.ui.journey.state.field_index != index or t.screen() != "form")
+
+        t.wait_for(moved_on)
 
 
 def _begin(t: Tour, code: str | None, partner: str = "local") -> bool:
@@ -228,7 +244,11 @@ def appointment(t: Tour) -> None:
         if not choices:
             return
         t.act("choose", choices[0].code)
-        t.wait_for(lambda step=step: t.screen() != step)
+
+        def left(step: str = step) -> bool:
+            return t.screen() != step
+
+        t.wait_for(left)
     _identify(t, RETIREE)
     _finish_result(t)
 

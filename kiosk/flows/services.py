@@ -37,7 +37,7 @@ _OUTCOMES: frozenset[str] = frozenset({"approved", "rejected", "manual_review", 
 
 
 @contextmanager
-def explained(action: str) -> Iterator[None]:
+def explained(action: str, not_found_key: str = "error.no_record") -> Iterator[None]:
     """Turn API errors into the flows' errors (nothing personal is logged: only the action and status)."""
     try:
         yield
@@ -48,7 +48,7 @@ def explained(action: str) -> Iterator[None]:
         raise ServiceUnavailable(action) from None
     except ClientError as exc:
         log.warning("central service refused", extra={"action": action, "status": exc.status})
-        key = "error.not_found" if exc.status == 404 else "error.unexpected"
+        key = not_found_key if exc.status == 404 else "error.unexpected"
         raise FlowFailure(key, f"{action}: {exc.status}") from None
     except ApiError as exc:
         log.warning("central service call failed", extra={"action": action, "status": exc.status})
@@ -184,7 +184,7 @@ class OutboxApplications:
         stored = self._submissions.decision_for(application_id)
         if stored is not None:
             return outcome_from_decision(stored)
-        with explained("application status"):
+        with explained("application status", not_found_key="error.not_found"):
             return outcome_from_decision(self._client.get_application(application_id))
 
     def request_human_review(self, application_id: str, reason: str) -> None:

@@ -47,6 +47,10 @@ class SessionAdapter(QObject):
         self._rebuild()
 
     # -- properties --------------------------------------------------------------------------------
+    def current_view(self) -> dict[str, Any]:
+        """The view as a Python dict (the ``view`` property is for QML)."""
+        return self._view
+
     def _get_view(self) -> dict[str, Any]:
         return self._view
 
@@ -71,8 +75,16 @@ class SessionAdapter(QObject):
     def _get_staff(self) -> bool:
         return self._staff_called
 
-    view = Property("QVariantMap", _get_view, notify=viewChanged)
-    s = Property("QVariantMap", _get_strings, notify=settingsChanged)
+    view = Property(
+        "QVariantMap",  # type: ignore[arg-type]  # Qt type by name
+        _get_view,
+        notify=viewChanged,
+    )
+    s = Property(
+        "QVariantMap",  # type: ignore[arg-type]  # Qt type by name
+        _get_strings,
+        notify=settingsChanged,
+    )
     elder = Property(bool, _get_elder, notify=settingsChanged)
     language = Property(str, _get_language, notify=settingsChanged)
     idlePhase = Property(str, _get_phase, notify=idleChanged)

@@ -25,4 +25,8 @@ class ThemeAdapter(QObject):
     def _get_tokens(self) -> dict[str, object]:
         return self._tokens
 
-    t = Property("QVariantMap", _get_tokens, notify=tokensChanged)
+    t = Property(
+        "QVariantMap",  # type: ignore[arg-type]  # Qt type by name
+        _get_tokens,
+        notify=tokensChanged,
+    )
