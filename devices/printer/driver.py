@@ -27,6 +27,7 @@ from devices.base import (
     DeviceHardwareError,
     DeviceInfo,
     DeviceUserError,
+    ErrorEvent,
     Health,
     NotSupportedError,
     OutputCompleteEvent,
@@ -127,6 +128,17 @@ class EscposPrinter(Device):
                 str(exc), code="font_missing", action=RecommendedAction.NEEDS_MAINTENANCE
             ) from None
         self.print_raw(data, key)
+        if self._renderer.missing_glyphs:
+            # Printed anyway (an empty box beats no receipt), but a technician should add a font.
+            self._emit(
+                ErrorEvent(
+                    device=self.name,
+                    code="glyph_missing",
+                    message=f"{self._renderer.missing_glyphs} character(s) had no glyph in any installed "
+                    "font and printed as a box; install a font covering CJK Extension B and beyond",
+                    action=RecommendedAction.NEEDS_MAINTENANCE,
+                )
+            )
 
     def print_raw(self, data: bytes, job_key: str) -> None:
         """Send prepared ESC/POS bytes once per ``job_key`` (test pages, maintenance)."""

@@ -69,7 +69,8 @@ def draw_text_line(
 def draw_glyph(char: str, font: FontSource) -> Image.Image:
     """``char`` in its printer cell (12×24 half-width, 24×24 full-width), squeezed if wider."""
     cell_w = display_columns(char) * HALF_WIDTH_DOTS
-    face = font.load(LINE_HEIGHT_DOTS - 2)
+    # A character no font has is drawn with the main font's empty box (see fonts.py).
+    face = font.face_for(char, LINE_HEIGHT_DOTS - 2) or font.load(LINE_HEIGHT_DOTS - 2)
     natural = max(cell_w, int(face.getlength(char) + 0.99))
     glyph = Image.new("L", (natural, LINE_HEIGHT_DOTS), 255)
     ImageDraw.Draw(glyph).text((natural / 2, LINE_HEIGHT_DOTS / 2), char, fill=0, font=face, anchor="mm")

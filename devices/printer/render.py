@@ -52,9 +52,12 @@ class ReceiptRenderer:
     def __init__(self, profile: PrinterProfile, *, font: FontSource | None = None) -> None:
         self.profile = profile
         self._font = font
+        self.missing_glyphs = 0
+        """Characters of the last rendered document that no installed font could draw."""
 
     def render(self, doc: ReceiptDocument) -> bytes:
         p = self.profile
+        self.missing_glyphs = 0
         out = bytearray(commands.INITIALIZE)
         if p.encoding != "utf-8":
             out += commands.CHINESE_MODE_ON
@@ -100,10 +103,16 @@ class ReceiptRenderer:
                 + (reset if line.scaled else b"")
                 + (commands.align("left") if line.align != "left" else b"")
             )
+        font = self._cjk_font()
+        self.missing_glyphs += sum(
+            1
+            for c in line.text
+            if not printer_has_glyph(c, p.font_charset, p.encoding) and font.face_for(c, 22) is None
+        )
         image = draw_text_line(
             line.text,
             width_dots=p.dots,
-            font=self._cjk_font(),
+            font=font,
             width_scale=line.width_scale,
             height_scale=line.height_scale,
             align=line.align,
