@@ -32,8 +32,10 @@ _QR_EC: Final = {
     "H": qrcode.constants.ERROR_CORRECT_H,
 }
 # ESC commands with one parameter byte that only change state the preview does not draw.
-_ESC_ONE_PARAM: Final = frozenset(b"-3 !%=?GMRSTVcrt{U")
-_GS_ONE_PARAM: Final = frozenset(b"BHLWfhkwb")
+_ESC_ONE_PARAM: Final = frozenset(b"-3 %=?GMRTVrt{U")
+_ESC_TWO_PARAMS: Final = frozenset(b"$\\c")
+_GS_ONE_PARAM: Final = frozenset(b"BHfhwbI")
+_GS_TWO_PARAMS: Final = frozenset(b"LWP")
 
 
 class PreviewError(ValueError):
@@ -184,6 +186,8 @@ class _Interpreter:
             elif command == 0x21:  # ESC ! n: print mode
                 s.width_scale = 2 if n & 0x20 else 1
                 s.height_scale = 2 if n & 0x10 else 1
+        elif command in _ESC_TWO_PARAMS:
+            self._take(2)
         # Other ESC commands have no parameter the preview needs (ESC 2 and the like).
 
     def _gs(self) -> None:
@@ -210,6 +214,8 @@ class _Interpreter:
             self._gs_paren()
         elif command in _GS_ONE_PARAM:
             self._take(1)
+        elif command in _GS_TWO_PARAMS:
+            self._take(2)
 
     def _fs(self) -> None:
         head = self._take(1)

@@ -64,3 +64,9 @@ def test_arbitrary_bytes_give_an_image_or_a_preview_error(data: bytes) -> None:
     except PreviewError:
         return
     assert image.width == 384 + 32
+
+
+def test_parameters_of_layout_commands_are_not_printed_as_text() -> None:
+    plain = render_preview(b"AB\n", paper_dots=384)
+    with_commands = render_preview(b"\x1b$\x41\x42\x1dL\x43\x00\x1b!\x00\x1bS" + b"AB\n", paper_dots=384)
+    assert plain.tobytes() == with_commands.tobytes()
