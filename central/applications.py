@@ -38,6 +38,7 @@ from central.schemas import ApplicationIn, DecisionOut
 
 CHINA = timezone(timedelta(hours=8))  # no daylight saving time in China
 KEY_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+RULE_SET_CACHE_S = 1.0
 PARTNER_PREFIX = {"yueyang": "YY", "changzhi": "CZ", "xiantao": "XT", "qianjiang": "QJ"}
 
 
@@ -71,6 +72,7 @@ class ApplicationService:
         self._clock = clock
         self._wait_for_first_s = wait_for_first_s
         self._stale_claim_s = stale_claim_s
+        self._rule_sets: dict[str, tuple[dict[str, Any] | None, float]] = {}
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -388,12 +390,8 @@ class ApplicationService:
     def _run_rules(
         self, item: dict[str, Any], application: ApplicationIn, form: dict[str, Any]
     ) -> tuple[str, str | None, list[dict[str, Any]]]:
+        rule_set = self._active_rule_set(item["code"])
         with self._db.read() as session:
-            rule_set = session.execute(
-                select(RuleSetRow.definition).where(
-                    RuleSetRow.item_code == item["code"], RuleSetRow.active.is_(True)
-                )
-            ).scalar_one_or_none()
 
             def read_registry(registry: str, key: str) -> dict[str, Any] | None:
                 data = session.execute(
@@ -408,6 +406,20 @@ class ApplicationService:
             identity = application.applicant.model_dump()
             decision = evaluate(rule_set, identity, form, read_registry, self._now().astimezone(CHINA).date())
         return decision.outcome, decision.rule_set_version, [c.document() for c in decision.conditions]
+
+    def _active_rule_set(self, item_code: str) -> dict[str, Any] | None:
+        """The item's active rule set; re-read at most once a second (a new version applies within 1 s)."""
+        cached = self._rule_sets.get(item_code)
+        if cached is not None and time.monotonic() - cached[1] < RULE_SET_CACHE_S:
+            return cached[0]
+        with self._db.read() as session:
+            definition = session.execute(
+                select(RuleSetRow.definition).where(
+                    RuleSetRow.item_code == item_code, RuleSetRow.active.is_(True)
+                )
+            ).scalar_one_or_none()
+        self._rule_sets[item_code] = (definition, time.monotonic())
+        return definition
 
     def _registered_phone(self, id_number: str) -> str | None:
         with self._db.read() as session:
