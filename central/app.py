@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from central.applications import ApplicationService
 from central.appointments import AppointmentService
 from central.auth import AdminAuthenticator, KioskAuthenticator
+from central.body_limit import BodySizeLimit
 from central.catalog import CatalogStore
 from central.db import Database
 from central.fleet import FleetService
@@ -31,6 +33,9 @@ from central.routes_kiosks import kiosks_router
 from central.routes_services import services_router
 
 log = logging.getLogger("central")
+
+# Applications are a few kilobytes; anything far larger is refused before it is read into memory.
+MAX_BODY_BYTES = 256 * 1024
 
 KioskDependency = Callable[[Request], Awaitable[str]]
 AdminDependency = Callable[[Request], Awaitable[str]]
@@ -141,23 +146,31 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> Response:
-        slug = {400: "malformed-request", 404: "not-found", 405: "method-not-allowed"}.get(
-            error.status_code, "http-error"
-        )
-        title = {400: "Malformed request", 404: "Not found", 405: "Method not allowed"}.get(
-            error.status_code, "HTTP error"
-        )
+        slug = {
+            400: "malformed-request",
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "payload-too-large",
+        }.get(error.status_code, "http-error")
+        title = {
+            400: "Malformed request",
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Payload too large",
+        }.get(error.status_code, "HTTP error")
         return _problem_response(ProblemError(error.status_code, slug, title, str(error.detail)))
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, error: Exception) -> Response:
-        # Log the exception type only: messages may carry request data.
-        log.error("unexpected error: %s", type(error).__name__, exc_info=error)
+        # The type and the stack, never the message: messages may carry request data.
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        log.error("unexpected error: %s\n%s", type(error).__name__, frames)
         return _problem_response(
             ProblemError(
                 500, "internal-error", "Internal error", "The service failed; the request can be retried."
             )
         )
 
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     install_openapi(app)
     return app

@@ -346,12 +346,15 @@ class Database:
             self.engine: Engine = create_engine(
                 url,
                 connect_args={"check_same_thread": False, "timeout": 30},
+                hide_parameters=True,  # errors never echo the citizen's data
                 **({"poolclass": NullPool} if in_memory else {"pool_size": 8, "max_overflow": 56}),
             )
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(
+                url, pool_size=20, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+            )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         write_engine = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine

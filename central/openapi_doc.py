@@ -15,6 +15,7 @@ ERROR_DESCRIPTIONS = {
     "404": "Not found",
     "409": "Conflict (still processing, slot full, not reviewable)",
     "410": "Gone (expired)",
+    "413": "Request body too large",
     "422": "Invalid request, or Idempotency-Key reused with another payload",
     "500": "Internal error",
 }
@@ -75,9 +76,10 @@ def install_openapi(app: FastAPI) -> None:
                         "422", {"description": ERROR_DESCRIPTIONS["422"], "content": problem_content}
                     )
                 if method in ("post", "put"):
-                    responses.setdefault(
-                        "400", {"description": ERROR_DESCRIPTIONS["400"], "content": problem_content}
-                    )
+                    for status in ("400", "413"):
+                        responses.setdefault(
+                            status, {"description": ERROR_DESCRIPTIONS[status], "content": problem_content}
+                        )
                 if path.startswith("/v1/admin"):
                     operation["security"] = [{"adminToken": []}]
                 elif path != "/v1/config/keys":

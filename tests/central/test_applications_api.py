@@ -115,3 +115,33 @@ def test_ordinary_item_goes_to_staff_review(client: ApiClient) -> None:
     decision = client.submit_application(str(uuid.uuid4()), body)
     assert decision.outcome == "manual_review"
     assert decision.acceptance_number and decision.certificate_ref is None
+
+
+def test_oversized_body_is_refused_with_413(server: CentralServer) -> None:
+    from kiosk.api_client import KioskSigner
+
+    huge = retirement_withdrawal()
+    huge["form"] = {"description": "x" * 400_000}
+    response = requests.post(
+        server.base_url + "/v1/applications",
+        json=huge,
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+        auth=KioskSigner(server.kiosk_id, server.secret),
+        timeout=30,
+    )
+    assert response.status_code == 413
+    assert response.json()["type"].endswith("payload-too-large")
+
+
+def test_oversized_chunked_body_is_refused_with_413(server: CentralServer) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(100):
+            yield b"x" * 8192
+
+    response = requests.post(
+        server.base_url + "/v1/heartbeats",
+        data=chunks(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413
