@@ -87,6 +87,10 @@ _SQLITE_CANTOPEN = 14
 _SQLITE_CORRUPT = 11
 _SQLITE_NOTADB = 26
 UNREADABLE = "payload cannot be unsealed (data key destroyed or data damaged)"
+# No legitimate schedule lies further ahead (backoff cap 15 min, Retry-After honoured up to 6 h):
+# a row scheduled beyond this was scheduled by a clock that has since been corrected backwards
+# (a kiosk booting with a wrong clock before time sync), so it is due now rather than in a year.
+MAX_SCHEDULE_AHEAD_S = 24 * 3600.0
 
 
 # Technician-facing view of both tables (ids, states, counters, times; never sealed data).
@@ -360,10 +364,10 @@ class Outbox:
         now = self._clock()
         with self._write() as conn:
             rows = conn.execute(
-                "SELECT application_id FROM outbox "
-                "WHERE state IN ('ready', 'in_flight') AND next_attempt_at <= ? "
-                "ORDER BY next_attempt_at, application_id LIMIT ?",
-                (now, limit),
+                "SELECT application_id FROM outbox WHERE state IN ('ready', 'in_flight') "
+                "AND (next_attempt_at <= ?1 OR next_attempt_at > ?1 + ?2) "
+                "ORDER BY next_attempt_at, application_id LIMIT ?3",
+                (now, MAX_SCHEDULE_AHEAD_S, limit),
             ).fetchall()
             claims = [self._claim_row(conn, str(row[0]), now) for row in rows]
             return [claim for claim in claims if claim is not None]
@@ -378,7 +382,8 @@ class Outbox:
             if row is None:
                 return None
             state, lease_expiry = State(row[0]), float(row[1])
-            if state is State.READY or (state is State.IN_FLIGHT and lease_expiry <= now):
+            expired = lease_expiry <= now or lease_expiry > now + MAX_SCHEDULE_AHEAD_S
+            if state is State.READY or (state is State.IN_FLIGHT and expired):
                 return self._claim_row(conn, application_id, now)
             return None
 
@@ -511,9 +516,12 @@ class Outbox:
 
     def next_due_at(self) -> float | None:
         """When the earliest ready row becomes due (or an in-flight lease expires), else None."""
+        now = self._clock()
         with self._lock:
             row = self._conn.execute(
-                "SELECT MIN(next_attempt_at) FROM outbox WHERE state IN ('ready', 'in_flight')"
+                "SELECT MIN(CASE WHEN next_attempt_at > ?1 + ?2 THEN ?1 ELSE next_attempt_at END) "
+                "FROM outbox WHERE state IN ('ready', 'in_flight')",
+                (now, MAX_SCHEDULE_AHEAD_S),
             ).fetchone()
         return None if row[0] is None else float(row[0])
 

@@ -225,3 +225,27 @@ def test_application_ids_are_valid_rfc_9562_uuids() -> None:
         assert parsed.version == 7 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
     assert not is_application_id(new_application_id().upper())
     assert not is_application_id(None)
+
+
+def test_rows_scheduled_by_a_clock_that_was_far_ahead_are_not_stranded(outbox: Outbox, clock) -> None:
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    outbox.claim_due()
+    # The kiosk booted with its clock a year ahead, then time sync corrected it.
+    outbox.mark_retry(app_id, next_attempt_at=clock.now + 365 * 86400 + 30, status=None, error="no answer")
+    assert outbox.next_due_at() == clock.now
+    assert [c.application_id for c in outbox.claim_due()] == [app_id]
+    # A lease taken under the wrong clock does not keep the row in flight for a year either.
+    outbox._conn.execute(
+        "UPDATE outbox SET next_attempt_at = ? WHERE application_id = ?", (clock.now + 10**8, app_id)
+    )
+    assert outbox.claim(app_id) is not None
+
+
+def test_ordinary_schedules_are_kept(outbox: Outbox, clock) -> None:
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    outbox.claim_due()
+    outbox.mark_retry(app_id, next_attempt_at=clock.now + 6 * 3600, status=429, error="HTTP 429")
+    assert outbox.claim_due() == []
+    assert outbox.next_due_at() == clock.now + 6 * 3600
