@@ -114,12 +114,24 @@ class ApiServices:
                     QueryRow("缴费月数", "Months paid", str(s.months_paid)),
                 ]
                 if s.pension_monthly:
-                    rows.append(QueryRow("月养老金", "Monthly pension", f"{s.pension_monthly} 元"))
+                    rows.append(
+                        QueryRow(
+                            "月养老金",
+                            "Monthly pension",
+                            f"{s.pension_monthly} 元",
+                            f"CNY {s.pension_monthly}",
+                        )
+                    )
                 return QueryResult("社保参保信息", "Social insurance", tuple(rows))
             account = self._client.provident_fund(identity.id_number)
         rows = [
-            QueryRow("账户余额", "Balance", f"{account.balance} 元"),
-            QueryRow("月缴存额", "Monthly deposit", f"{account.monthly_contribution} 元"),
+            QueryRow("账户余额", "Balance", f"{account.balance} 元", f"CNY {account.balance}"),
+            QueryRow(
+                "月缴存额",
+                "Monthly deposit",
+                f"{account.monthly_contribution} 元",
+                f"CNY {account.monthly_contribution}",
+            ),
             QueryRow(
                 "账户状态", "Account status", *_STATUS.get(account.status, (account.status, account.status))
             ),

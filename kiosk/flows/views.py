@@ -17,8 +17,8 @@ from kiosk.i18n import Strings
 from kiosk.search import SearchIndex
 
 View = dict[str, Any]
-HOME_DEPARTMENTS = 8  # the home screen shows this many department buttons; the rest behind "all"
-HOME_LIFE_EVENTS = 6
+HOME_DEPARTMENTS = 6  # the home screen shows this many department buttons; the rest behind "all"
+HOME_LIFE_EVENTS = 4
 
 
 def _button(
@@ -94,7 +94,7 @@ def build_view(
         view["stepText"] = s.text("step.indicator", current=current, total=total)
     builder = _BUILDERS.get(state.step, _simple)
     builder(view, state, item, catalog, index, s, online)
-    if state.step in ("group", "groups"):
+    if state.step in ("group", "groups", "zone", "day", "slot"):
         _paginate(view, state.page, page_size, s)
     speech_parts = [view["stepText"], view["title"], view["subtitle"], view["notice"]]
     if state.step == "form" and state.field_error:
@@ -194,7 +194,10 @@ def _item(
     view["subtitle"] = s.text(f"item.kind.{item.kind}")
     view["instant"] = s.text("badge.instant_long") if item.instant else ""
     view["lines"] = list(item.needs(s.language))
-    view["partners"] = [city_name(catalog, c, s) for c in item.partner_cities]
+    partners = [city_name(catalog, c, s) for c in item.partner_cities]
+    view["partnersLine"] = (
+        s.text("item.partners_line", cities=s.text("list.separator").join(partners)) if partners else ""
+    )
     needs_network = item.kind in ("query", "appointment")
     if needs_network and not online:
         view["notice"] = s.text("notice.needs_network")

@@ -4,6 +4,7 @@ import QtQuick
 Row {
     id: row
     property var actions: k.view.actions || []
+    property real buttonWidth: theme.t.target * 3
     spacing: theme.t.gap * 2
     Repeater {
         model: row.actions
@@ -11,7 +12,7 @@ Row {
             required property var modelData
             label: modelData.label
             primary: modelData.primary
-            width: Math.max(implicitWidth, theme.t.keypadKey * 1.3 * 3 + theme.t.gap * 2)
+            width: Math.max(implicitWidth, row.buttonWidth)
             onActivated: k.act(modelData.action, modelData.value)
         }
     }

@@ -56,7 +56,11 @@ Item {
         formInput: true
     }
     // "Next" sits under the keypad, where the finger already is.
-    ActionRow { anchors.bottom: parent.bottom; anchors.right: parent.right }
+    ActionRow {
+        anchors.bottom: parent.bottom
+        anchors.right: parent.right
+        buttonWidth: keypad.width
+    }
     Keypad {
         id: keypad
         visible: !screen.isChoice

@@ -73,9 +73,9 @@ Item {
             }
         }
         Text {
-            visible: (k.view.partners || []).length > 0
+            visible: text !== ""
             width: parent.width
-            text: k.s["item.partners"] + "：" + (k.view.partners || []).join("、")
+            text: k.view.partnersLine || ""
             font.pixelSize: theme.t.bodySize; font.family: theme.t.fontFamily
             color: theme.t.text
             wrapMode: Text.Wrap
