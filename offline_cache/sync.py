@@ -307,6 +307,7 @@ class Relay:
         """Deliver due rows one at a time until none is due, the relay is on hold, or `max_rows`."""
         results: list[AttemptResult] = []
         with self._pass_lock:
+            self._forget_hold_from_a_wrong_clock()
             while len(results) < max_rows and self._clock() >= self._hold_until:
                 claims = self._outbox.claim_due(limit=1)
                 if not claims:
@@ -314,8 +315,16 @@ class Relay:
                 results.append(self.attempt(claims[0]))
         return results
 
+    def _forget_hold_from_a_wrong_clock(self) -> None:
+        # A hold set while the clock was far ahead (then corrected backwards) would stop the relay
+        # for as long as the error: no hold we set can legitimately be longer than this.
+        longest = self._policy.max_retry_after_s + self._policy.cap_s + self._policy.reconnect_spread_s
+        if self._hold_until - self._clock() > longest:
+            self._hold_until = 0.0
+
     def next_wake_at(self) -> float | None:
         """When `run_once` next has something to do, or None when the outbox has nothing pending."""
+        self._forget_hold_from_a_wrong_clock()
         due = self._outbox.next_due_at()
         if due is None:
             return None

@@ -287,3 +287,13 @@ def test_background_loop_runs_housekeeping_and_survives_its_failures(
         assert outbox.info(app_id).state is State.DONE  # still relaying after the failures
     finally:
         relay.stop()
+
+
+def test_a_hold_set_under_a_wrong_clock_is_forgotten(
+    outbox: Outbox, fault_server, make_transport, clock
+) -> None:
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    relay = make_relay(outbox, make_transport(fault_server.base_url), clock)
+    relay._hold_until = clock.now + 365 * 86400  # set while the clock ran a year ahead
+    assert [r.status for r in relay.run_once()] == [AttemptStatus.DELIVERED]
