@@ -211,6 +211,9 @@ class Relay:
         self._on_auth_problem = on_auth_problem
         self._idle_poll_s = idle_poll_s
         self._hold_until = 0.0
+        # Our own view (not the shared connectivity, which other calls also update): the service
+        # failed our last delivery, so the next success is a reconnection.
+        self._outage = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._pass_lock = threading.Lock()
@@ -232,7 +235,7 @@ class Relay:
 
     def attempt(self, claim: Claim) -> AttemptResult:
         """Deliver one claimed row once and record the outcome on the row."""
-        was_failing = self.connectivity.failing
+        was_out = self._outage
         try:
             decision = self._transport.deliver(claim.application_id, claim.payload)
         except DeliveryFailed as failure:
@@ -242,8 +245,9 @@ class Relay:
             log.exception("transport raised an unexpected error for %s", claim.application_id)
             return self._failed(claim, None, None)
         self.connectivity.record_answer()
+        self._outage = False
         self._record(self._outbox.mark_delivered, claim.application_id, decision)
-        if was_failing:
+        if was_out:
             # Back online after an outage: spread the fleet's backlog over a random delay.
             self._hold_until = self._clock() + self._rng.uniform(0.0, self._policy.reconnect_spread_s)
         return AttemptResult(
@@ -287,6 +291,8 @@ class Relay:
             status=status,
             error=error_category(status),
         )
+        if status is None or status >= 500:
+            self._outage = True
         if status is None or status >= 500 or status in (408, 429) or verdict is Verdict.AUTH:
             # The service is out, overloaded or refusing us: pause the whole backlog.
             self._hold_until = max(self._hold_until, retry_at)

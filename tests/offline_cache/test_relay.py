@@ -184,11 +184,14 @@ def test_reconnecting_waits_a_random_delay_before_draining_the_backlog(
     ids = [new_application_id(now_ms=i) for i in range(5)]
     for app_id in ids:
         outbox.add(app_id, PAYLOAD)
-    down = make_relay(outbox, make_transport(refused_url), clock)
-    down.run_once()
-    assert not down.connectivity.online
-    # Same connectivity, the service is back: the first success is followed by a random pause.
-    relay = make_relay(outbox, make_transport(fault_server.base_url), clock, connectivity=down.connectivity)
+    transport = make_transport(refused_url)
+    relay = make_relay(outbox, transport, clock)
+    relay.run_once()
+    assert not relay.connectivity.online
+    # The service is back (and other calls already noticed): the first delivery that succeeds is
+    # followed by a random pause before the rest of the backlog.
+    transport.base_url = fault_server.base_url
+    relay.connectivity.record_answer()
     clock.advance(POLICY.base_s + 0.01)
     first = relay.run_once()
     assert [r.status for r in first] == [AttemptStatus.DELIVERED]
