@@ -154,8 +154,14 @@ def in_process() -> tuple[Timings, float, float]:
         timer.setInterval(5)
         timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
         timer.start()
+        # Ticks before and after, so a stall at the very start or end of the action is measured too.
+        start = time.perf_counter()
+        until(lambda: time.perf_counter() - start > 0.1)
         action()
+        end = time.perf_counter()
+        until(lambda: time.perf_counter() - end > 0.1)
         timer.stop()
+        # The longest gap between two ticks of a 5 ms timer, less the 5 ms the timer waits anyway.
         return max(b - a for a, b in itertools.pairwise(ticks)) - 0.005
 
     ui.adapter.act("home", "")
@@ -170,12 +176,15 @@ def in_process() -> tuple[Timings, float, float]:
     ui.adapter.act("next", "")
 
     def submit() -> None:
+        assert ui.adapter.current_view()["screen"] == "review", ui.adapter.current_view()["screen"]
         ui.adapter.act("confirm", "")
-        until(lambda: ui.adapter.view["screen"] == "result")
+        until(lambda: ui.adapter.current_view()["screen"] == "result")
+        assert ui.adapter.current_view()["screen"] == "result"
 
     def print_receipt() -> None:
         ui.adapter.act("print", "")
-        until(lambda: ui.adapter.view["screen"] == "done")
+        until(lambda: ui.adapter.current_view()["screen"] == "done")
+        assert ui.adapter.current_view()["screen"] == "done"
 
     submit_stall = longest_stall(submit)
     print_stall = longest_stall(print_receipt)
