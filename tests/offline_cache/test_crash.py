@@ -143,6 +143,11 @@ def run_campaign(
     outbox = Outbox(state / "outbox.db", Sealer(key, rotation_seconds=3600.0), startup_checks=False)
     try:
         rows = {row.application_id: row.state for row in outbox.rows()}
+        # Every delivered row kept the server's decision for that very application.
+        for app_id in rows:
+            decision = outbox.decision_for(app_id)
+            assert decision is not None, f"{app_id} delivered without a stored decision"
+            assert json.loads(decision)["application_id"] == app_id
     finally:
         outbox.close()
     return Campaign(
