@@ -120,7 +120,7 @@ def create_app(
     kiosk = Depends(kiosk_id)
     admin_dep = Depends(admin)
     app.include_router(applications_router(services, kiosk))
-    app.include_router(catalog_router(services, kiosk))
+    app.include_router(catalog_router(services, kiosk, admin_dep))
     app.include_router(services_router(services, kiosk))
     app.include_router(kiosks_router(services, kiosk, admin_dep))
 

@@ -421,6 +421,10 @@ class ApplicationService:
         self._rule_sets[item_code] = (definition, time.monotonic())
         return definition
 
+    def forget_rule_set(self, item_code: str) -> None:
+        """Re-read the item's rule set on its next use (this node published a new version)."""
+        self._rule_sets.pop(item_code, None)
+
     def _registered_phone(self, id_number: str) -> str | None:
         with self._db.read() as session:
             record = session.get(RegistryRecordRow, ("people", id_number))

@@ -61,6 +61,10 @@ class CatalogStore:
                 self._snapshot = self._load()
             return self._snapshot
 
+    def invalidate(self) -> None:
+        """Re-check the version on the next read (this node changed the catalogue)."""
+        self._checked_at = 0.0
+
     def _load(self) -> CatalogSnapshot:
         with self._db.read() as session:
             state = session.get(CatalogStateRow, 1)

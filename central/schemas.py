@@ -268,6 +268,20 @@ class ConfigUpdateIn(BaseModel):
     settings: KioskSettings
 
 
+class CatalogChangeOut(BaseModel):
+    """The catalogue version after a change."""
+
+    code: str
+    catalog_version: str
+
+
+class RuleSetChangeOut(BaseModel):
+    """The rule set version now active for an item."""
+
+    item_code: str
+    version: str
+
+
 class ConfigUpdateOut(BaseModel):
     """The stored configuration version."""
 
@@ -301,12 +315,71 @@ class NotificationOut(BaseModel):
     sent: bool
 
 
+class Labelled(BaseModel):
+    """A code with its Chinese and English names."""
+
+    code: str = Field(min_length=1, max_length=40)
+    name_zh: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=200)
+
+
+class ChoiceDoc(BaseModel):
+    """One option of a choice field."""
+
+    value: str = Field(min_length=1, max_length=40)
+    label_zh: str
+    label_en: str
+
+
+class FormFieldDoc(BaseModel):
+    """A form field of a catalogue item."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    label_zh: str = Field(min_length=1, max_length=60)
+    label_en: str = Field(min_length=1, max_length=120)
+    type: Literal["text", "number", "amount", "phone", "date", "choice"]
+    required: bool
+    prefilled_from: str | None = None
+    choices: list[ChoiceDoc] = Field(default_factory=list)
+    hint_zh: str = ""
+    hint_en: str = ""
+
+
+class CatalogItemDoc(BaseModel):
+    """One service item as the kiosk receives it (and as an administrator publishes it)."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str = Field(pattern=r"^[0-9A-Za-z-]{1,40}$")
+    name_zh: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=200)
+    department: Labelled
+    level: Literal["city", "county"] = "city"
+    audience: Literal["citizen", "company"] = "citizen"
+    category: Labelled
+    life_event: Labelled
+    kind: Literal["apply", "query", "appointment"]
+    instant: bool
+    cross_province: bool = False
+    partner_cities: list[str] = Field(default_factory=list)
+    elder_section: Literal["social_security", "pension", "medical", "provident_fund", "household"] | None = (
+        None
+    )
+    appointment_zone: str | None = None
+    form: list[FormFieldDoc] = Field(default_factory=list)
+    materials_zh: str = ""
+    materials_en: str = ""
+    description_zh: str = ""
+    description_en: str = ""
+    time_limit_days: int = Field(default=0, ge=0, le=365)
+    popularity_rank: int = Field(default=10_000, ge=0)
+
+
 class CatalogOut(BaseModel):
     """The service catalogue."""
 
     model_config = ConfigDict(extra="allow")
     version: str
-    items: list[dict[str, Any]]
+    items: list[CatalogItemDoc]
     partner_cities: list[dict[str, Any]]
     elder_sections: list[dict[str, Any]]
     appointment_zones: list[dict[str, Any]]

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from central.catalog_demo import build_demo_catalog
 from kiosk.api_client import ApiClient, Catalog
@@ -135,3 +136,87 @@ def test_client_parses_items_it_is_given(server: CentralServer) -> None:
         "provident_fund",
         "household",
     }
+
+
+def test_every_demo_item_matches_the_published_item_schema() -> None:
+    from central.schemas import CatalogItemDoc
+
+    for item in ITEMS:
+        assert CatalogItemDoc.model_validate(item).model_dump(mode="json") == item
+
+
+def admin_put(server: CentralServer, path: str, body: object) -> requests.Response:
+    return requests.put(server.base_url + path, json=body, headers=server.admin_headers(), timeout=30)
+
+
+def test_catalogue_changes_while_kiosks_run(server: CentralServer) -> None:
+    with server.client() as client:
+        before = client.get_catalog(None)
+        assert before is not None
+        new_item = dict(next(i for i in ITEMS if i["code"] == "411700-MZ-0901"))
+        new_item.update(
+            code="411700-YQ-0001",
+            name_zh="新冠疫苗接种登记",
+            name_en="Vaccination registration",
+            instant=False,
+            popularity_rank=3,
+        )
+        response = admin_put(server, "/v1/admin/catalog/items/411700-YQ-0001", new_item)
+        assert response.status_code == 200, response.text
+        after = client.get_catalog(before.etag)  # the old ETag no longer matches
+        assert after is not None and after.etag != before.etag
+        added = after.item("411700-YQ-0001")
+        assert added is not None and added.name_zh == "新冠疫苗接种登记"
+        retired = requests.delete(
+            server.base_url + "/v1/admin/catalog/items/411700-YQ-0001",
+            headers=server.admin_headers(),
+            timeout=30,
+        )
+        assert retired.status_code == 200
+        final = client.get_catalog(after.etag)
+        assert final is not None and final.item("411700-YQ-0001") is None
+        assert len(final.items) == len(before.items)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"kind": "lottery"},
+        {"partner_cities": ["atlantis"], "cross_province": True},
+        {"form": [{"key": "x", "label_zh": "甲", "label_en": "X", "type": "choice", "required": True}]},
+    ],
+)
+def test_invalid_catalogue_items_are_refused(server: CentralServer, change: dict[str, object]) -> None:
+    item = {**next(i for i in ITEMS if i["code"] == "411700-MZ-0901"), **change}
+    response = admin_put(server, "/v1/admin/catalog/items/411700-MZ-0901", item)
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_new_rule_set_version_decides_the_next_application(server: CentralServer) -> None:
+    import uuid
+
+    from central.rule_sets import OLD_AGE_ALLOWANCE
+    from tests.support.central import person
+
+    stricter = {**OLD_AGE_ALLOWANCE, "version": "2027.1"}
+    stricter["conditions"] = [
+        {**c, "check": {"ref": "derived.age", "op": "ge", "value": 90}} if c["id"] == "aged_80_or_over" else c
+        for c in OLD_AGE_ALLOWANCE["conditions"]
+    ]
+    response = admin_put(server, "/v1/admin/rule-sets/411700-MZ-0901", stricter)
+    assert response.status_code == 200, response.text
+    elder = person("elder")
+    body = {
+        "item_code": "411700-MZ-0901",
+        "applicant": {"name": elder.name, "id_number": elder.id_number, "phone": elder.phone},
+        "form": {"bank_card_number": "6222020200112233445"},
+    }
+    with server.client() as client:
+        decision = client.submit_application(str(uuid.uuid4()), body)
+    assert (decision.outcome, decision.rule_set_version) == ("rejected", "2027.1")
+    broken = admin_put(
+        server, "/v1/admin/rule-sets/411700-MZ-0901", {"version": "x", "conditions": [{"id": "a"}]}
+    )
+    assert broken.status_code == 422
+    assert broken.json()["type"].endswith("invalid-rule-set")
