@@ -10,9 +10,9 @@ Item {
     Rectangle {
         id: pulse
         anchors.centerIn: parent
-        width: Math.min(parent.width, parent.height) * 0.9
-        height: width
-        radius: width / 2
+        width: parent.width * 0.72
+        height: content.implicitHeight + theme.t.margin * 2
+        radius: theme.t.radius * 4
         color: theme.t.surface
         border.width: theme.t.borderWidth
         border.color: theme.t.primary
@@ -24,8 +24,9 @@ Item {
         }
     }
     Column {
+        id: content
         anchors.centerIn: parent
-        width: pulse.width * 0.8
+        width: pulse.width - theme.t.margin * 2
         spacing: theme.t.gap * 2
         Text {
             width: parent.width
@@ -56,15 +57,27 @@ Item {
             wrapMode: Text.Wrap
             horizontalAlignment: Text.AlignHCenter
         }
-        KButton {
-            objectName: "startButton"
+        Row {
             anchors.horizontalCenter: parent.horizontalCenter
-            label: k.s["screen.attract.start"]
-            primary: true
-            width: theme.t.target * 5
-            height: theme.t.target * 1.4
-            fontSize: theme.t.titleSize
-            onActivated: k.act("start", "")
+            spacing: theme.t.gap * 3
+            KButton {
+                objectName: "startButton"
+                label: k.s["screen.attract.start"]
+                primary: true
+                width: theme.t.target * 5
+                height: theme.t.target * 1.4
+                fontSize: theme.t.titleSize
+                onActivated: k.act("start", "")
+            }
+            // The elder-mode switch, prominent on the first screen (A16).
+            KButton {
+                objectName: "attractElderButton"
+                label: k.elder ? k.s["chrome.elder_off"] : k.s["chrome.elder_on"]
+                width: theme.t.target * 4
+                height: theme.t.target * 1.4
+                fontSize: theme.t.titleSize
+                onActivated: k.setElder(!k.elder)
+            }
         }
     }
     TapHandler { onTapped: k.act("start", "") }
