@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -431,8 +432,9 @@ def load_secret(path: Path) -> bytes:
 
 
 class ApiClient:
-    """Signed calls to the central approval API; one instance per kiosk, safe to share between threads
-    for sequential use (requests sessions are not guaranteed thread-safe under concurrent use)."""
+    """Signed calls to the central approval API; one instance per kiosk, safe to use from several
+    threads at once (each thread gets its own connection pool: requests sessions are not
+    guaranteed thread-safe)."""
 
     def __init__(
         self,
@@ -446,19 +448,37 @@ class ApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.kiosk_id = kiosk_id
+        self._secret = secret
+        self._clock = clock
         self._timeout = (connect_timeout, read_timeout)
-        self._session = requests.Session()
-        # No retries here: the outbox decides when to try again.
-        adapter = HTTPAdapter(max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.auth = KioskSigner(kiosk_id, secret, clock)
-        self._session.headers["User-Agent"] = f"civic-kiosk/{kiosk_id}"
-        self._session.trust_env = False
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+
+    @property
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            # No retries here: the outbox decides when to try again.
+            adapter = HTTPAdapter(max_retries=0)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            session.auth = KioskSigner(self.kiosk_id, self._secret, self._clock)
+            session.headers["User-Agent"] = f"civic-kiosk/{self.kiosk_id}"
+            session.trust_env = False
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
 
     def close(self) -> None:
-        """Close pooled connections."""
-        self._session.close()
+        """Close pooled connections (of every thread)."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
 
     def __enter__(self) -> ApiClient:
         return self

@@ -145,3 +145,23 @@ def test_oversized_chunked_body_is_refused_with_413(server: CentralServer) -> No
         timeout=30,
     )
     assert response.status_code == 413
+
+
+def test_one_client_shared_by_several_threads(client: ApiClient) -> None:
+    import threading
+
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        for _ in range(5):
+            outcome = client.submit_application(str(uuid.uuid4()), retirement_withdrawal()).outcome
+            with lock:
+                outcomes.append(outcome)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert outcomes == ["approved"] * 30
