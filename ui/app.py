@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 QML_DIR = Path(__file__).parent / "qml"
 PREFERRED_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Noto Sans SC")
+CATALOG_REFRESH_S = 60.0
 SOFTWARE_PLATFORMS = frozenset({"offscreen", "minimal", "vnc", "linuxfb"})
 
 
@@ -100,6 +101,9 @@ class KioskUi:
         import shiboken6
 
         self.timer.stop()
+        timer = self.extras.get("catalog_timer")
+        if timer is not None:
+            timer.stop()
         self.window.close()
         for guard in ("watchdog", "lockdown"):
             stop = getattr(self.extras.get(guard), "stop", None) or getattr(
@@ -184,25 +188,35 @@ def build_ui(
 
     # Pinyin dictionaries load in about a third of a second, and the catalogue comes over the network:
     # both happen off the UI thread after the window is up.
-    def load_catalog() -> tuple[Catalog, SearchIndex]:
-        fresh = catalog
+    def load_catalog(first: bool) -> tuple[Catalog, SearchIndex] | None:
+        fresh: Catalog | None = catalog if first else None
         if catalog_source is not None:
             try:
-                fresh = catalog_source() or catalog
-            except Exception as exc:  # offline at start: the compiled-in catalogue serves meanwhile
+                fresh = catalog_source() or fresh
+            except Exception as exc:  # offline: the catalogue in use serves meanwhile
                 log.warning("catalogue not fetched", extra={"error": type(exc).__name__})
-        return fresh, SearchIndex(fresh.items)
+        return (fresh, SearchIndex(fresh.items)) if fresh is not None else None
 
-    def catalog_loaded(result: tuple[Catalog, SearchIndex]) -> None:
-        journey.set_catalog(result[0])
-        adapter.set_search(result[1])
+    def catalog_loaded(result: tuple[Catalog, SearchIndex] | None) -> None:
+        if result is not None:
+            journey.set_catalog(result[0])
+            adapter.set_search(result[1])
         extras["catalog_ready"] = True
 
-    runner.run(
-        load_catalog,
-        catalog_loaded,
-        lambda exc: log.error("search index not built", extra={"error": type(exc).__name__}),
-    )
+    def refresh_catalog(first: bool = False) -> None:
+        runner.run(
+            lambda: load_catalog(first),
+            catalog_loaded,
+            lambda exc: log.error("catalogue not loaded", extra={"error": type(exc).__name__}),
+        )
+
+    refresh_catalog(first=True)
+    # Asking for the catalogue now and then (a 304 when unchanged) also shows the service is reachable.
+    catalog_timer = QTimer()
+    catalog_timer.setInterval(int(CATALOG_REFRESH_S * 1000))
+    catalog_timer.timeout.connect(lambda: refresh_catalog())
+    if catalog_source is not None:
+        catalog_timer.start()
 
     if devices is not None:
         from kiosk.flows.devices import DevicePrinter, DeviceRouter
@@ -221,7 +235,7 @@ def build_ui(
     extras["tick"] = tick
 
     # Context properties do not keep Python objects alive: the KioskUi holds them.
-    extras.update({"flags": flags, "qr": qr_provider})
+    extras.update({"flags": flags, "qr": qr_provider, "catalog_timer": catalog_timer})
     if fullscreen:
         _install_kiosk_guards(window, extras)
     if fullscreen:

@@ -82,10 +82,16 @@ def _connect_central(config: KioskConfig, backends: Backends) -> None:
     answered = submissions.relay.connectivity.record_answer
     backends.services = ApiServices(client, on_answer=answered)
 
+    etag: list[str | None] = [None]  # the last version seen; only this worker function touches it
+
     def fetch_catalog() -> Catalog | None:
-        api_catalog = client.get_catalog(None)
+        """The catalogue if it changed since the last fetch, else None (a cheap 304 answer)."""
+        api_catalog = client.get_catalog(etag[0])
         answered()
-        return Catalog.from_api(api_catalog) if api_catalog is not None else None
+        if api_catalog is None:
+            return None
+        etag[0] = api_catalog.etag or None
+        return Catalog.from_api(api_catalog)
 
     backends.catalog_source = fetch_catalog
 
