@@ -144,7 +144,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     try:
         envelope = json.loads(Path(args.document).read_bytes())
-        signed = json.loads(base64.b64decode(envelope["signed"]))
+        signed = json.loads(base64.b64decode(envelope["payload"]))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise AdminError(f"not a signed config document: {exc}") from None
     print(json.dumps(signed, ensure_ascii=False, indent=2))

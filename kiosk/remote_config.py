@@ -16,10 +16,10 @@ its last good config on any failure:
 Activation (step 9) is separate: ``activate`` is called when no citizen session runs, and
 ``roll_back`` returns to the previous good document if the kiosk is unhealthy afterwards.
 
-Wire format (JSON)::
+Wire format (JSON, what ``GET /v1/config`` returns verbatim)::
 
-    {"signed": "<base64 of the signed part's exact UTF-8 JSON bytes>",
-     "signatures": [{"keyid": "<hex sha256 of the raw public key, first 16>", "sig": "<base64>"}]}
+    {"key_id": "<first 16 hex digits of sha256 of the raw public key>", "algorithm": "ed25519",
+     "payload": "<base64 of the signed part's exact UTF-8 JSON bytes>", "signature": "<base64>"}
 
 Signed part: ``type`` ("kiosk-config"), ``schema_version`` (1), ``config_id``, ``version`` (int),
 ``issued_at`` and ``expires`` (ISO 8601, UTC), ``scope`` ({"fleet": true} | {"group": G} |
@@ -33,7 +33,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,6 +44,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from kiosk.clock import Clock
 from kiosk.config import ConfigError, KioskConfig
+from offline_cache.atomic import write_file_atomically as _atomic_write
 
 MAX_DOCUMENT_BYTES = 256 * 1024
 DOCUMENT_TYPE = "kiosk-config"
@@ -93,12 +93,11 @@ def load_public_key(text: str) -> Ed25519PublicKey:
 def sign_document(signed: dict[str, Any], private_key: Ed25519PrivateKey) -> bytes:
     """Serialise ``signed`` once and sign those exact bytes; returns the wire document."""
     payload = json.dumps(signed, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    signature = private_key.sign(payload)
     envelope = {
-        "signed": base64.b64encode(payload).decode(),
-        "signatures": [
-            {"keyid": key_id(private_key.public_key()), "sig": base64.b64encode(signature).decode()}
-        ],
+        "key_id": key_id(private_key.public_key()),
+        "algorithm": "ed25519",
+        "payload": base64.b64encode(payload).decode(),
+        "signature": base64.b64encode(private_key.sign(payload)).decode(),
     }
     return json.dumps(envelope, indent=1).encode()
 
@@ -174,25 +173,18 @@ class RemoteConfigStore:
             raise RemoteConfigRejected("too_large", f"{len(raw)} bytes > {MAX_DOCUMENT_BYTES}")
         try:
             envelope = json.loads(raw)
-            payload = base64.b64decode(envelope["signed"], validate=True)
-            signatures = list(envelope["signatures"])
+            payload = base64.b64decode(envelope["payload"], validate=True)
+            signature = base64.b64decode(envelope["signature"], validate=True)
+            algorithm, keyid = envelope["algorithm"], envelope["key_id"]
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise RemoteConfigRejected("malformed", "not a signed config envelope") from None
-        verified_by = None
-        for entry in signatures:
-            if not isinstance(entry, dict):
-                continue
-            key = self._keys.get(str(entry.get("keyid", "")))
-            if key is None:
-                continue
-            try:
-                key.verify(base64.b64decode(str(entry.get("sig", "")), validate=True), payload)
-            except (InvalidSignature, ValueError, binascii.Error):
-                raise RemoteConfigRejected("bad_signature", "signature does not match the document") from None
-            verified_by = key
-            break
-        if verified_by is None:
-            raise RemoteConfigRejected("unknown_key", "no signature by a pinned key")
+        key = self._keys.get(str(keyid))
+        if algorithm != "ed25519" or key is None:
+            raise RemoteConfigRejected("unknown_key", "not signed by a pinned key")
+        try:
+            key.verify(signature, payload)
+        except InvalidSignature:
+            raise RemoteConfigRejected("bad_signature", "signature does not match the document") from None
         try:
             signed = json.loads(payload)
         except ValueError:
@@ -311,20 +303,3 @@ class RemoteConfigStore:
             return self.verify(raw, stored=True).config
         except RemoteConfigRejected:
             return self._base
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file, fsync, rename, fsync the directory: a crash leaves the old file or the new one."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

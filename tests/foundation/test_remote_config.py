@@ -80,8 +80,8 @@ def rejected(store: RemoteConfigStore, raw: bytes) -> str:
 
 def test_signature_over_other_bytes_is_refused(store, key) -> None:
     doc = json.loads(sign_document(signed_part(1), key))
-    payload = base64.b64decode(doc["signed"]).replace(b"90", b"99")
-    doc["signed"] = base64.b64encode(payload).decode()
+    payload = base64.b64decode(doc["payload"]).replace(b"90", b"99")
+    doc["payload"] = base64.b64encode(payload).decode()
     assert rejected(store, json.dumps(doc).encode()) == "bad_signature"
     assert store.trusted_version == 0
 
@@ -134,7 +134,10 @@ def test_rollback_to_an_older_version_is_refused_and_equal_needs_identical_bytes
 def test_oversized_and_garbage_documents_are_refused(store) -> None:
     assert rejected(store, b"x" * 300_000) == "too_large"
     assert rejected(store, b"{not json") == "malformed"
-    assert rejected(store, b'{"signed": "%%%", "signatures": []}') == "malformed"
+    assert (
+        rejected(store, b'{"payload": "%%%", "signature": "", "key_id": "", "algorithm": "ed25519"}')
+        == "malformed"
+    )
 
 
 def test_roll_back_returns_to_the_previous_good_document(store, key) -> None:
