@@ -3,13 +3,14 @@
 Idempotency (kiosk id + Idempotency-Key, a UNIQUE constraint that never expires):
 
 - no key: 400;
-- first request: a row is claimed ("processing", committed), the decision is made, the row is
-  finalised with the response in a second transaction together with the notification;
+- first request: the decision is made (read-only), then the row, the response and the applicant's
+  notification are stored in one transaction;
 - a repeat with the same payload fingerprint: the stored response is replayed, byte for byte the
   same body and status, with ``Idempotent-Replayed: true``; a repeat that arrives while the first is
-  still processing waits a few seconds for it, then gets 409 with Retry-After;
+  still being decided or stored waits a few seconds for it, then gets 409 with Retry-After;
 - a repeat with a different payload: 422;
-- a claim left "processing" by a crashed node is taken over after ``stale_claim_s``.
+- a row left "processing" (by an earlier two-step version of the service, or a future decision that
+  calls out to slow registries before finishing) is taken over after ``stale_claim_s``.
 
 Rejected input is never stored, so a corrected resubmission under the same key is decided normally.
 """
@@ -104,8 +105,11 @@ class ApplicationService:
             return self._answer_repeat(existing, fingerprint, application)
         snapshot = self._catalog.current()
         item, normalised_form, partner_city = self._validate(snapshot, application)
-        claim = uuid.uuid4().hex
+        # Decide first (read-only: registry look-ups), then store row, decision and notification in
+        # one transaction. A simultaneous duplicate fails on the UNIQUE key and replays this answer.
+        verdict = self._verdict(item, application, normalised_form, partner_city)
         now = self._now()
+        phone = self._phone_of(application)
         try:
             with self._db.write() as session:
                 row = ApplicationRow(
@@ -113,7 +117,7 @@ class ApplicationService:
                     application_id=key,
                     fingerprint=fingerprint,
                     state="processing",
-                    claim_token=claim,
+                    claim_token=uuid.uuid4().hex,
                     claimed_at=now,
                     item_code=item["code"],
                     request=application.model_dump(mode="json"),
@@ -121,14 +125,18 @@ class ApplicationService:
                 )
                 session.add(row)
                 session.flush()
-                row_id = row.id
+                body, notification = self._answer(row.id, key, now, now, item, partner_city, verdict)
+                row.state, row.outcome, row.decided_at = "done", body["outcome"], now
+                row.response, row.response_status = body, 201
+                if phone:
+                    session.add(self._notification(key, phone, notification, now))
         except IntegrityError:
-            # Another request claimed this key first; its row is committed a moment later.
+            # Another request stored this key first; its row is committed a moment later.
             existing = self._await_row(kiosk_id, key)
             return self._answer_repeat(existing, fingerprint, application)
-        return self._decide_and_store(
-            row_id, claim, key, now, item, application, normalised_form, partner_city
-        )
+        if phone:
+            self._on_notification_queued()
+        return 201, body, {}
 
     def _find(self, kiosk_id: str, key: str) -> ApplicationRow | None:
         with self._db.read() as session:
@@ -204,16 +212,32 @@ class ApplicationService:
                 return None
         snapshot = self._catalog.current()
         item, normalised_form, partner_city = self._validate(snapshot, application)
-        return self._decide_and_store(
-            row.id,
-            claim,
-            row.application_id,
-            _aware(row.created_at),
-            item,
-            application,
-            normalised_form,
-            partner_city,
+        verdict = self._verdict(item, application, normalised_form, partner_city)
+        decided_at = self._now()
+        received_at = _aware(row.created_at)
+        body, notification = self._answer(
+            row.id, row.application_id, received_at, decided_at, item, partner_city, verdict
         )
+        phone = self._phone_of(application)
+        with self._db.write() as session:
+            result = session.execute(
+                update(ApplicationRow)
+                .where(ApplicationRow.id == row.id, ApplicationRow.claim_token == claim)
+                .values(
+                    state="done",
+                    outcome=body["outcome"],
+                    response=body,
+                    response_status=201,
+                    decided_at=decided_at,
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None  # yet another request took it over and answers for it
+            if phone:
+                session.add(self._notification(row.application_id, phone, notification, decided_at))
+        if phone:
+            self._on_notification_queued()
+        return 201, body, {}
 
     # -- validation -------------------------------------------------------------------------
 
@@ -285,25 +309,33 @@ class ApplicationService:
 
     # -- decision ---------------------------------------------------------------------------
 
-    def _decide_and_store(
+    def _verdict(
+        self, item: dict[str, Any], application: ApplicationIn, form: dict[str, Any], partner_city: str | None
+    ) -> tuple[str, str | None, list[dict[str, Any]]]:
+        """(outcome, rule-set version, condition results) for an application; reads only."""
+        if partner_city is not None:
+            return "forwarded", None, []
+        if item["instant"]:
+            return self._run_rules(item, application, form)
+        return "manual_review", None, []
+
+    def _answer(
         self,
         row_id: int,
-        claim: str,
         application_id: str,
         received_at: datetime,
+        decided_at: datetime,
         item: dict[str, Any],
-        application: ApplicationIn,
-        form: dict[str, Any],
         partner_city: str | None,
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        decided_at = self._now()
+        verdict: tuple[str, str | None, list[dict[str, Any]]],
+    ) -> tuple[dict[str, Any], str]:
+        """The decision document (numbered after the stored row) and the SMS text."""
+        outcome, rule_set_version, conditions = verdict
         day = decided_at.astimezone(CHINA)
         acceptance = f"SL{day:%Y%m%d}{row_id:08d}"
-        rule_set_version: str | None = None
-        conditions: list[dict[str, Any]] = []
         certificate_ref = partner_reference = None
-        if partner_city is not None:
-            outcome = "forwarded"
+        if outcome == "forwarded":
+            assert partner_city is not None
             partner_reference = f"{PARTNER_PREFIX.get(partner_city, 'XP')}-{day:%Y%m%d}-{row_id:06d}"
             city = self._catalog.current().partner_cities[partner_city]
             message_zh = f"已通过跨省通办转交{city['name_zh']}办理，对方受理编号 {partner_reference}。"
@@ -311,22 +343,19 @@ class ApplicationService:
                 f"Forwarded to {city['name_en']} for cross-province handling; "
                 f"their reference is {partner_reference}."
             )
+        elif outcome == "approved":
+            certificate_ref = f"{item['department']['code']}{day:%Y%m%d}{row_id:06d}"
+            message_zh = f"秒批通过，结果编号 {certificate_ref}，短信已发送。"
+            message_en = f"Approved instantly; result number {certificate_ref}. An SMS has been sent."
+        elif outcome == "rejected":
+            message_zh = "未通过自动审核，原因见下。如有异议，可申请人工复核。"
+            message_en = (
+                "Not approved by the automatic check; see the reasons. You may ask for a human review."
+            )
         elif item["instant"]:
-            outcome, rule_set_version, conditions = self._run_rules(item, application, form)
-            if outcome == "approved":
-                certificate_ref = f"{item['department']['code']}{day:%Y%m%d}{row_id:06d}"
-                message_zh = f"秒批通过，结果编号 {certificate_ref}，短信已发送。"
-                message_en = f"Approved instantly; result number {certificate_ref}. An SMS has been sent."
-            elif outcome == "rejected":
-                message_zh = "未通过自动审核，原因见下。如有异议，可申请人工复核。"
-                message_en = (
-                    "Not approved by the automatic check; see the reasons. You may ask for a human review."
-                )
-            else:
-                message_zh = "已转人工审核，结果将短信通知。"
-                message_en = "Sent to staff review; you will be notified by SMS."
+            message_zh = "已转人工审核，结果将短信通知。"
+            message_en = "Sent to staff review; you will be notified by SMS."
         else:
-            outcome = "manual_review"
             days = int(item.get("time_limit_days") or 5)
             message_zh = f"已受理，工作人员将在 {days} 个工作日内审核，结果短信通知。"
             message_en = f"Accepted; staff will review it within {days} working days and notify you by SMS."
@@ -348,44 +377,22 @@ class ApplicationService:
             message_en=message_en,
             tracking_code=tracking_code(application_id),
         )
-        body = decision.model_dump(mode="json")
-        phone = application.applicant.phone or self._registered_phone(application.applicant.id_number)
-        queued = False
-        with self._db.write() as session:
-            result = session.execute(
-                update(ApplicationRow)
-                .where(ApplicationRow.id == row_id, ApplicationRow.claim_token == claim)
-                .values(
-                    state="done", outcome=outcome, response=body, response_status=201, decided_at=decided_at
-                )
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                # Another node took the claim over and answers for it.
-                raise ProblemError(
-                    409,
-                    "application-in-progress",
-                    "Application still being processed",
-                    "Another request is deciding this application; retry shortly.",
-                    retry_after=1,
-                )
-            if phone:
-                session.add(
-                    NotificationRow(
-                        application_id=application_id,
-                        channel="sms",
-                        recipient=mask_phone(phone),
-                        phone=phone,
-                        message=(
-                            f"【驻马店市政务服务】您申请的“{item['name_zh']}”"
-                            f"（受理编号 {acceptance}）：{message_zh}"
-                        ),
-                        created_at=decided_at,
-                    )
-                )
-                queued = True
-        if queued:
-            self._on_notification_queued()
-        return 201, body, {}
+        sms = f"【驻马店市政务服务】您申请的“{item['name_zh']}”（受理编号 {acceptance}）：{message_zh}"
+        return decision.model_dump(mode="json"), sms
+
+    @staticmethod
+    def _notification(application_id: str, phone: str, message: str, at: datetime) -> NotificationRow:
+        return NotificationRow(
+            application_id=application_id,
+            channel="sms",
+            recipient=mask_phone(phone),
+            phone=phone,
+            message=message,
+            created_at=at,
+        )
+
+    def _phone_of(self, application: ApplicationIn) -> str | None:
+        return application.applicant.phone or self._registered_phone(application.applicant.id_number)
 
     def _run_rules(
         self, item: dict[str, Any], application: ApplicationIn, form: dict[str, Any]

@@ -85,7 +85,9 @@ class KioskAuthenticator:
             .on_conflict_do_nothing()
             .returning(UsedNonceRow.nonce)
         )
-        if self._db.execute_write(statement) != 1:
+        # The nonce is checked against every earlier one at once; it need not be durable before the
+        # request goes on (it is committed with the next batch, within milliseconds).
+        if self._db.execute_write(statement, wait_for_commit=False) != 1:
             raise unauthorized("The nonce was already used: a replayed request is refused.")
         # Forget expired nonces now and then rather than on every request.
         if self._random.random() < 0.02:

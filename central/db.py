@@ -265,8 +265,12 @@ class _GroupCommitter:
                     self._state.notify_all()
         self._await(batch)
 
-    def execute(self, statement: Executable) -> int:
-        """One statement without a savepoint (a single statement is atomic by itself); its rowcount."""
+    def execute(self, statement: Executable, *, wait: bool = True) -> int:
+        """One statement without a savepoint (a single statement is atomic by itself); its rowcount.
+
+        ``wait=False`` returns as soon as the statement ran in the shared transaction (its effect is
+        visible to every later write at once) without waiting for the batch's commit.
+        """
         with self._lock:
             if self._closed:
                 raise WriteFailed("the database is closed")
@@ -282,7 +286,8 @@ class _GroupCommitter:
             with self._state:
                 self._pending += 1
                 self._state.notify_all()
-        self._await(batch)
+        if wait:
+            self._await(batch)
         return rowcount
 
     def _await(self, batch: int) -> None:
@@ -390,17 +395,18 @@ class Database:
             with self._write_sessions.begin() as session:
                 yield session
 
-    def execute_write(self, statement: Executable) -> int:
+    def execute_write(self, statement: Executable, *, wait_for_commit: bool = True) -> int:
         """Run one data-changing statement in its own (possibly shared) transaction.
 
-        Returns the number of rows it returned (with RETURNING) or else its rowcount.
+        Returns the number of rows it returned (with RETURNING) or else its rowcount. With group
+        commit, ``wait_for_commit=False`` returns before the shared transaction is committed.
         """
         if self._group_commit:
             with self._write_lock:
                 if self._committer is None:
                     self._committer = _GroupCommitter(self.engine)
                 committer = self._committer
-            return committer.execute(statement)
+            return committer.execute(statement, wait=wait_for_commit)
         with self.write() as session:
             return _affected(session.connection().execute(statement))
 
