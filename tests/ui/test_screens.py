@@ -218,3 +218,25 @@ def test_offline_indicator_and_services_that_need_the_network(kiosk) -> None:
     assert find(kiosk.ui.window, "offlineIndicator").isVisible()
     assert kiosk.ui.adapter.view["actions"] == []
     assert "联网" in kiosk.ui.adapter.view["notice"]
+
+
+def test_speech_panel_repeats_stops_and_sets_the_volume(kiosk) -> None:
+    kiosk.ui.adapter.act("start", "")
+    pump()
+    tap(kiosk.ui.window, "speechButton")
+    assert find(kiosk.ui.window, "speechPanel").isVisible()
+    tap(kiosk.ui.window, "repeatButton")
+    assert kiosk.ui.speech.lastSpoken == kiosk.ui.adapter.current_view()["speech"] != ""
+    tap(kiosk.ui.window, "volumeUpButton")
+    assert kiosk.ui.session.volume == 80
+    tap(kiosk.ui.window, "speechCloseButton")
+    assert not find(kiosk.ui.window, "speechPanel").isVisible()
+    kiosk.ui.session.end(__import__("kiosk.session", fromlist=["EndReason"]).EndReason.TIMEOUT)
+    assert kiosk.ui.session.volume == 70 and kiosk.ui.speech.lastSpoken == ""
+
+
+def test_the_elder_switch_on_the_attract_screen_does_not_start(kiosk) -> None:
+    pump(0.2)
+    tap(kiosk.ui.window, "attractElderButton")
+    assert kiosk.ui.session.elder_mode
+    assert screen(kiosk) == "attract"

@@ -29,6 +29,7 @@ class SessionAdapter(QObject):
     idleChanged = Signal()
     onlineChanged = Signal()
     staffCalledChanged = Signal()
+    speechPanelChanged = Signal()
     wiped = Signal(str)
 
     def __init__(self, session: Session, search: SearchIndex) -> None:
@@ -41,6 +42,7 @@ class SessionAdapter(QObject):
         self._remaining = 0
         self._online = session.journey.is_online
         self._staff_called = False
+        self._speech_panel = False
         session.journey.subscribe(self._on_state)
         session.on_change(self._on_settings)
         session.on_wipe(self._on_wipe)
@@ -117,6 +119,26 @@ class SessionAdapter(QObject):
     def setElder(self, on: bool) -> None:
         self._session.set_elder_mode(on)
 
+    @Slot(int)
+    def changeVolume(self, delta: int) -> None:
+        self._session.set_volume(self._session.volume + delta)
+
+    def _get_volume(self) -> int:
+        return self._session.volume
+
+    volume = Property(int, _get_volume, notify=settingsChanged)
+
+    @Slot()
+    def toggleSpeechPanel(self) -> None:
+        self._session.touch()
+        self._speech_panel = not self._speech_panel
+        self.speechPanelChanged.emit()
+
+    def _get_speech_panel(self) -> bool:
+        return self._speech_panel
+
+    speechPanel = Property(bool, _get_speech_panel, notify=speechPanelChanged)
+
     @Slot()
     def callStaff(self) -> None:
         self._session.touch()
@@ -161,7 +183,9 @@ class SessionAdapter(QObject):
 
     def _on_wipe(self, reason: EndReason) -> None:
         self._staff_called = False
+        self._speech_panel = False
         self.staffCalledChanged.emit()
+        self.speechPanelChanged.emit()
         self._rebuild()
         self.wiped.emit(reason.value)
 

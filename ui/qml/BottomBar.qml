@@ -38,12 +38,12 @@ Rectangle {
         color: theme.t.text
     }
     KButton {
-        objectName: "repeatButton"
+        objectName: "speechButton"
         anchors.right: parent.right
         anchors.rightMargin: theme.t.margin
         anchors.verticalCenter: parent.verticalCenter
-        label: "♪ " + k.s["chrome.repeat"]
+        label: "♪ " + k.s["chrome.speech"]
         width: theme.t.target * 2.5
-        onActivated: speech.say(k.view.speech || "")
+        onActivated: k.toggleSpeechPanel()
     }
 }

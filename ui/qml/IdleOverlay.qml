@@ -7,7 +7,7 @@ Rectangle {
     objectName: "idleOverlay"
     visible: k.idlePhase === "warning"
     color: "#B3000000"
-    TapHandler { onTapped: k.touch() }
+    MouseArea { anchors.fill: parent; onClicked: k.touch() }  // any tap extends; none reaches beneath
     Rectangle {
         anchors.centerIn: parent
         width: Math.min(parent.width * 0.6, theme.t.target * 12)

@@ -48,5 +48,6 @@ Window {
 
         IdleOverlay { anchors.fill: parent }
         StaffOverlay { anchors.fill: parent }
+        SpeechPanel { anchors.fill: parent }
     }
 }

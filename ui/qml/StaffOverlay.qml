@@ -7,7 +7,7 @@ Rectangle {
     objectName: "staffOverlay"
     visible: k.staffCalled
     color: "#B3000000"
-    TapHandler { }
+    MouseArea { anchors.fill: parent }  // taps stop here, never reach the screen beneath
     Rectangle {
         anchors.centerIn: parent
         width: Math.min(parent.width * 0.6, theme.t.target * 12)

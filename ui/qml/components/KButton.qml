@@ -53,6 +53,8 @@ Rectangle {
     TapHandler {
         id: tap
         enabled: button.enabledState
+        // An exclusive grab: one tap activates this button only, never one beneath it.
+        gesturePolicy: TapHandler.ReleaseWithinBounds
         onTapped: button.activated()
     }
 }

@@ -7,6 +7,9 @@ Item {
     Accessible.role: Accessible.Pane
     Accessible.name: k.view.title || ""
 
+    // Touch anywhere to start; declared first so the buttons above take their own taps.
+    MouseArea { anchors.fill: parent; onClicked: k.act("start", "") }
+
     Rectangle {
         id: pulse
         anchors.centerIn: parent
@@ -80,5 +83,4 @@ Item {
             }
         }
     }
-    TapHandler { onTapped: k.act("start", "") }
 }
