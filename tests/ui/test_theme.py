@@ -51,3 +51,14 @@ def test_software_renderer_without_a_gpu(tmp_path) -> None:
 
     assert choose_renderer("offscreen") == "software"
     assert choose_renderer("xcb", dri=tmp_path) == "software"  # no render node: no GPU
+
+
+def test_missing_cjk_font_is_a_clear_error(qapp, monkeypatch) -> None:
+    from PySide6.QtGui import QFontDatabase
+
+    from ui.app import CjkFontMissing, check_cjk_font
+
+    assert check_cjk_font()  # this machine has one (fonts-noto-cjk)
+    monkeypatch.setattr(QFontDatabase, "families", staticmethod(lambda *args: []))
+    with pytest.raises(CjkFontMissing, match="fonts-noto-cjk"):
+        check_cjk_font()
