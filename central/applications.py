@@ -138,15 +138,15 @@ class ApplicationService:
             self._on_notification_queued()
         return 201, body, {}
 
-    def _find(self, kiosk_id: str, key: str) -> ApplicationRow | None:
-        with self._db.read() as session:
-            return session.execute(
-                select(ApplicationRow).where(
-                    ApplicationRow.kiosk_id == kiosk_id, ApplicationRow.application_id == key
-                )
-            ).scalar_one_or_none()
+    def _find(self, kiosk_id: str, key: str) -> Any:
+        """The stored row (a plain row with the table's columns as attributes), or None."""
+        table = ApplicationRow.__table__
+        with self._db.connect() as connection:
+            return connection.execute(
+                select(table).where(table.c.kiosk_id == kiosk_id, table.c.application_id == key)
+            ).first()
 
-    def _await_row(self, kiosk_id: str, key: str) -> ApplicationRow:
+    def _await_row(self, kiosk_id: str, key: str) -> Any:
         deadline = time.monotonic() + self._wait_for_first_s
         while True:
             row = self._find(kiosk_id, key)
@@ -163,7 +163,7 @@ class ApplicationService:
             time.sleep(0.01)
 
     def _answer_repeat(
-        self, row: ApplicationRow, fingerprint: str, application: ApplicationIn
+        self, row: Any, fingerprint: str, application: ApplicationIn
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         if row.fingerprint != fingerprint:
             raise ProblemError(
@@ -194,7 +194,7 @@ class ApplicationService:
         return row.response_status, row.response, {"Idempotent-Replayed": "true"}
 
     def _take_over(
-        self, row: ApplicationRow, application: ApplicationIn
+        self, row: Any, application: ApplicationIn
     ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         """Decide an application whose first node died mid-way; None when another request got there first."""
         claim = uuid.uuid4().hex
@@ -398,10 +398,10 @@ class ApplicationService:
         self, item: dict[str, Any], application: ApplicationIn, form: dict[str, Any]
     ) -> tuple[str, str | None, list[dict[str, Any]]]:
         rule_set = self._active_rule_set(item["code"])
-        with self._db.read() as session:
+        with self._db.connect() as connection:
 
             def read_registry(registry: str, key: str) -> dict[str, Any] | None:
-                data = session.execute(
+                data = connection.execute(
                     select(RegistryRecordRow.data).where(
                         RegistryRecordRow.registry_name == registry, RegistryRecordRow.key == key
                     )
@@ -440,7 +440,7 @@ class ApplicationService:
 
     # -- status and review ------------------------------------------------------------------
 
-    def _row_for_reading(self, kiosk_id: str, application_id: str) -> ApplicationRow:
+    def _row_for_reading(self, kiosk_id: str, application_id: str) -> Any:
         if not KEY_PATTERN.match(application_id):
             raise not_found("application")
         application_id = application_id.lower()
@@ -467,7 +467,7 @@ class ApplicationService:
         row = self._row_for_reading(kiosk_id, application_id)
         return self._current_view(row)
 
-    def _current_view(self, row: ApplicationRow) -> dict[str, Any]:
+    def _current_view(self, row: Any) -> dict[str, Any]:
         if row.state != "done" or row.response is None:
             item = self._catalog.current().items.get(row.item_code, {})
             return DecisionOut(

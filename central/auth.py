@@ -63,8 +63,8 @@ class KioskAuthenticator:
             )
             error.extra["server_time"] = int(now)
             raise error
-        with self._db.read() as session:
-            found = session.execute(
+        with self._db.connect() as connection:
+            found = connection.execute(
                 select(KioskRow.secret, KioskRow.revoked).where(KioskRow.kiosk_id == kiosk_id)
             ).first()
             secret = found.secret if found is not None and not found.revoked else None
