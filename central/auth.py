@@ -26,6 +26,8 @@ from central.problems import unauthorized
 # Nonces older than the accepted window can never be replayed successfully (their timestamp is
 # stale), so they may be forgotten.
 NONCE_RETENTION_S = 2 * signing.ALLOWED_SKEW_S + 60
+# A revoked or re-provisioned kiosk is refused within this time on every API node.
+SECRET_CACHE_S = 1.0
 
 
 class KioskAuthenticator:
@@ -35,6 +37,7 @@ class KioskAuthenticator:
         self._db = db
         self._clock = clock
         self._random = random.Random()
+        self._secrets: dict[str, tuple[str | None, float]] = {}
 
     def authenticate(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> str:
         """The kiosk id of a correctly signed, fresh, first-seen request; raises a 401 problem otherwise."""
@@ -63,11 +66,7 @@ class KioskAuthenticator:
             )
             error.extra["server_time"] = int(now)
             raise error
-        with self._db.connect() as connection:
-            found = connection.execute(
-                select(KioskRow.secret, KioskRow.revoked).where(KioskRow.kiosk_id == kiosk_id)
-            ).first()
-            secret = found.secret if found is not None and not found.revoked else None
+        secret = self._secret_of(kiosk_id)
         if secret is None:
             raise unauthorized("Unknown or revoked kiosk.")
         if not signing.signature_matches(
@@ -76,6 +75,22 @@ class KioskAuthenticator:
             raise unauthorized("The signature does not match the request.")
         self._record_nonce(kiosk_id, nonce, int(now))
         return kiosk_id
+
+    def _secret_of(self, kiosk_id: str) -> str | None:
+        """The kiosk's secret, or None for an unknown or revoked kiosk (re-read at most once a second)."""
+        cached = self._secrets.get(kiosk_id)
+        now = time.monotonic()
+        if cached is not None and now - cached[1] < SECRET_CACHE_S:
+            return cached[0]
+        with self._db.connect() as connection:
+            found = connection.execute(
+                select(KioskRow.secret, KioskRow.revoked).where(KioskRow.kiosk_id == kiosk_id)
+            ).first()
+        secret = found.secret if found is not None and not found.revoked else None
+        if len(self._secrets) > 10_000:  # bounded: unknown ids must not grow it without limit
+            self._secrets.clear()
+        self._secrets[kiosk_id] = (secret, now)
+        return secret
 
     def _record_nonce(self, kiosk_id: str, nonce: str, now: int) -> None:
         insert = sqlite_insert if self._db.is_sqlite else postgresql_insert
