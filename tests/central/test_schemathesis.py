@@ -48,3 +48,16 @@ def test_generated_requests_conform(
     case.call_and_validate(
         base_url=server.base_url, session=session, headers=headers, checks=CHECKS, timeout=30
     )
+
+
+def test_published_document_is_openapi_31_with_problem_errors(server: CentralServer) -> None:
+    document = requests.get(server.base_url + "/openapi.json", timeout=30).json()
+    assert document["openapi"].startswith("3.1")
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    assert len(operations) >= 20
+    for operation in operations:
+        errors = {status: r for status, r in operation["responses"].items() if status[0] in "45"}
+        assert "500" in errors
+        for response in errors.values():
+            assert list(response["content"]) == ["application/problem+json"]
+    assert all(path.startswith("/v1/") for path in document["paths"])
