@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from central.catalog import CatalogSnapshot, CatalogStore
@@ -112,24 +112,45 @@ class ApplicationService:
         phone = self._phone_of(application)
         try:
             with self._db.write() as session:
-                row = ApplicationRow(
-                    kiosk_id=kiosk_id,
-                    application_id=key,
-                    fingerprint=fingerprint,
-                    state="processing",
-                    claim_token=uuid.uuid4().hex,
-                    claimed_at=now,
-                    item_code=item["code"],
-                    request=application.model_dump(mode="json"),
-                    created_at=now,
+                connection = session.connection()
+                row_id = connection.execute(
+                    insert(ApplicationRow)
+                    .values(
+                        kiosk_id=kiosk_id,
+                        application_id=key,
+                        fingerprint=fingerprint,
+                        state="processing",
+                        claim_token=uuid.uuid4().hex,
+                        claimed_at=now,
+                        item_code=item["code"],
+                        request=application.model_dump(mode="json"),
+                        created_at=now,
+                    )
+                    .returning(ApplicationRow.id)
+                ).scalar_one()
+                body, notification = self._answer(row_id, key, now, now, item, partner_city, verdict)
+                connection.execute(
+                    update(ApplicationRow)
+                    .where(ApplicationRow.id == row_id)
+                    .values(
+                        state="done",
+                        outcome=body["outcome"],
+                        decided_at=now,
+                        response=body,
+                        response_status=201,
+                    )
                 )
-                session.add(row)
-                session.flush()
-                body, notification = self._answer(row.id, key, now, now, item, partner_city, verdict)
-                row.state, row.outcome, row.decided_at = "done", body["outcome"], now
-                row.response, row.response_status = body, 201
                 if phone:
-                    session.add(self._notification(key, phone, notification, now))
+                    connection.execute(
+                        insert(NotificationRow).values(
+                            application_id=key,
+                            channel="sms",
+                            recipient=mask_phone(phone),
+                            phone=phone,
+                            message=notification,
+                            created_at=now,
+                        )
+                    )
         except IntegrityError:
             # Another request stored this key first; its row is committed a moment later.
             existing = self._await_row(kiosk_id, key)
@@ -398,19 +419,35 @@ class ApplicationService:
         self, item: dict[str, Any], application: ApplicationIn, form: dict[str, Any]
     ) -> tuple[str, str | None, list[dict[str, Any]]]:
         rule_set = self._active_rule_set(item["code"])
+        if rule_set is None:
+            return "manual_review", None, []
+        identity = application.applicant.model_dump()
+        # Rules look records up by the applicant's ID number or by values from the form: fetch those
+        # records in one query; anything else is looked up one by one.
+        keys = {identity["id_number"]} | {
+            v for v in form.values() if isinstance(v, str) and 0 < len(v) <= 128
+        }
         with self._db.connect() as connection:
+            records = {
+                (registry, key): data
+                for registry, key, data in connection.execute(
+                    select(
+                        RegistryRecordRow.registry_name, RegistryRecordRow.key, RegistryRecordRow.data
+                    ).where(RegistryRecordRow.key.in_(sorted(keys)))
+                )
+            }
 
             def read_registry(registry: str, key: str) -> dict[str, Any] | None:
-                data = connection.execute(
-                    select(RegistryRecordRow.data).where(
-                        RegistryRecordRow.registry_name == registry, RegistryRecordRow.key == key
-                    )
-                ).scalar_one_or_none()
-                return dict(data) if data is not None else None
+                if key in keys:
+                    found = records.get((registry, key))
+                else:
+                    found = connection.execute(
+                        select(RegistryRecordRow.data).where(
+                            RegistryRecordRow.registry_name == registry, RegistryRecordRow.key == key
+                        )
+                    ).scalar_one_or_none()
+                return dict(found) if found is not None else None
 
-            if rule_set is None:
-                return "manual_review", None, []
-            identity = application.applicant.model_dump()
             decision = evaluate(rule_set, identity, form, read_registry, self._now().astimezone(CHINA).date())
         return decision.outcome, decision.rule_set_version, [c.document() for c in decision.conditions]
 
