@@ -23,9 +23,10 @@ from kiosk.catalog import Catalog
 from kiosk.clock import Clock
 from kiosk.flows.journey import Journey
 from kiosk.flows.ports import Applications, ReceiptPrinter, Runner, Services
+from kiosk.i18n import Strings
 from kiosk.receipts import ReceiptContext
 from kiosk.search import SearchIndex
-from kiosk.session import Session, SessionSettings
+from kiosk.session import IdlePhase, Session, SessionSettings
 from ui.adapters.session import SessionAdapter
 from ui.adapters.speech import SpeechAdapter
 from ui.adapters.theme import ThemeAdapter
@@ -164,6 +165,16 @@ def build_ui(
     session.on_wipe(lambda reason: speech.wipe())
     if voice:
         adapter.viewChanged.connect(lambda: speech.say(str(adapter.current_view().get("speech", ""))))
+    warned = [False]
+
+    def on_idle() -> None:
+        # The countdown is spoken as well as shown (A10), once when it starts.
+        warning = session.phase() is IdlePhase.WARNING
+        if warning and not warned[0]:
+            speech.say(Strings(session.language).text("idle.speech"))
+        warned[0] = warning
+
+    adapter.idleChanged.connect(on_idle)
 
     engine = QQmlApplicationEngine()
     warnings: list[str] = []

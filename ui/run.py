@@ -6,7 +6,6 @@ import logging
 import signal
 import sys
 
-from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
 from kiosk.session import SessionSettings
 
@@ -26,7 +25,7 @@ def session_settings(config: KioskConfig) -> SessionSettings:
 def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
     from PySide6.QtGui import QGuiApplication
 
-    from kiosk.dispatch import BackgroundWork
+    from kiosk.app import build_kiosk
     from ui.adapters.post import QtPost
     from ui.app import CjkFontMissing, build_ui, choose_renderer
     from ui.wiring import build_backends
@@ -34,7 +33,9 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
     choose_renderer()
     app = QGuiApplication(sys.argv[:1])
     post = QtPost()
-    work = BackgroundWork(post)
+    # The composition root: logging (redacted, to the state dir), the clock and the worker pool.
+    kiosk = build_kiosk(config, post=post)
+    work = kiosk.work
     backends = build_backends(config, post)
     try:
         ui = build_ui(
@@ -43,7 +44,7 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
             services=backends.services,
             printer=backends.printer,
             runner=work,
-            clock=SystemClock(),
+            clock=kiosk.clock,
             settings=session_settings(config),
             kiosk_id=config.kiosk.id,
             catalog_source=backends.catalog_source,
@@ -53,11 +54,20 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
         )
     except CjkFontMissing as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
+        backends.close()
+        kiosk.close()
         return 3
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    def stop(*_: object) -> None:
+        # The lockdown refuses to close the window; a stop requested by the system must get through.
+        lockdown = ui.extras.get("lockdown")
+        if lockdown is not None:
+            lockdown.release()
+        app.quit()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     code = app.exec()
     ui.close()
-    work.shutdown(wait=False)
     backends.close()
+    kiosk.close()
     return int(code)

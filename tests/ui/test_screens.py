@@ -173,6 +173,7 @@ def test_idle_countdown_is_visible_and_one_tap_extends(kiosk) -> None:
     overlay = find(kiosk.ui.window, "idleOverlay")
     assert overlay.isVisible()
     assert find(kiosk.ui.window, "idleCountdown").property("text") == "29"
+    assert "点击屏幕" in kiosk.ui.speech.lastSpoken  # spoken as well as shown
     tap(kiosk.ui.window, "idleExtendButton")
     assert not overlay.isVisible()
     assert screen(kiosk) == "home"
