@@ -57,6 +57,7 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
         backends.close()
         kiosk.close()
         return 3
+
     def stop(*_: object) -> None:
         # The lockdown refuses to close the window; a stop requested by the system must get through.
         lockdown = ui.extras.get("lockdown")
