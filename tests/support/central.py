@@ -15,6 +15,7 @@ for tests of a kiosk that loses its server.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import shutil
@@ -69,6 +70,7 @@ START_TIMEOUT_S = 30.0
 def _template_database() -> Path:
     """A seeded SQLite file, built once per test process and copied for each server."""
     directory = Path(tempfile.mkdtemp(prefix="central-template-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
     path = directory / "template.db"
     db = Database(f"sqlite:///{path}")
     seed_demo(db)
