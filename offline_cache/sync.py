@@ -7,7 +7,7 @@ Contract:
   server's permanent uniqueness on the key turns our at-least-once attempts into exactly-once.
 - Failure policy: network errors (status None), timeouts, 408, 409, 425, 429, 5xx and any status
   not listed below are retried with "full jitter" backoff (random(0, min(cap, base * 2^(n-1))))
-  and never sooner than the server's Retry-After. 400, 403 and 422 dead-letter the row (kept for
+  and never sooner than the server's Retry-After. 400, 403, 413 and 422 dead-letter the row (kept for
   technicians). 401 means the kiosk's credential or clock is wrong: the row is retried with
   backoff and the problem is reported.
 - When the service is unreachable the whole relay pauses until the failed row's next attempt,
@@ -34,7 +34,8 @@ from offline_cache.outbox import Claim, Outbox
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTER_STATUSES = frozenset({400, 403, 422})
+# 413: the application is larger than the server accepts; resending the same bytes cannot succeed.
+DEAD_LETTER_STATUSES = frozenset({400, 403, 413, 422})
 AUTH_STATUSES = frozenset({401})
 AUTH_PROBLEM = "central service rejected the kiosk credential or clock (401): check both"
 

@@ -134,7 +134,7 @@ def test_429_retry_after_is_honoured_for_the_row_and_the_backlog(
     assert all(r.status is AttemptStatus.DELIVERED for r in delivered)
 
 
-@pytest.mark.parametrize("status", [400, 403, 422])
+@pytest.mark.parametrize("status", [400, 403, 413, 422])
 def test_permanent_rejections_land_in_dead_letters_and_are_not_retried(
     outbox: Outbox, fault_server, make_transport, clock, status: int
 ) -> None:
