@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from typing import Any
 
 from kiosk.config import KioskConfig
 from kiosk.session import SessionSettings
@@ -58,6 +59,8 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
         kiosk.close()
         return 3
 
+    _publish_session_events(ui, kiosk)
+
     def stop(*_: object) -> None:
         # The lockdown refuses to close the window; a stop requested by the system must get through.
         lockdown = ui.extras.get("lockdown")
@@ -72,3 +75,19 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
     backends.close()
     kiosk.close()
     return int(code)
+
+
+def _publish_session_events(ui: Any, kiosk: Any) -> None:
+    """``session_did_start`` when a citizen leaves the attract screen, ``session_did_end`` at the wipe:
+    other parts (e.g. activating a new configuration) wait for the kiosk to be between citizens."""
+    from kiosk.events import SessionDidEnd, SessionDidStart
+
+    on_attract = [True]
+
+    def on_state(state: Any) -> None:
+        if on_attract[0] and state.step != "attract":
+            kiosk.events.publish(SessionDidStart())
+        on_attract[0] = state.step == "attract"
+
+    ui.journey.subscribe(on_state)
+    ui.session.on_wipe(lambda reason: kiosk.events.publish(SessionDidEnd(reason.value)))

@@ -141,9 +141,11 @@ def _home(
     view["title"] = s.text("screen.home.title")
     view["subtitle"] = s.text("screen.home.body")
     departments = [{"code": g.code, "label": g.name(s.language)} for g in catalog.departments]
-    if len(departments) > HOME_DEPARTMENTS:
+    # English department names run to several lines: fewer of them fit beside the most-used items.
+    shown = HOME_DEPARTMENTS if s.language == "zh_CN" else HOME_DEPARTMENTS - 2
+    if len(departments) > shown:
         departments = [
-            *departments[: HOME_DEPARTMENTS - 1],
+            *departments[: shown - 1],
             {"code": ALL_GROUPS, "label": s.text("home.all_departments")},
         ]
     view["departments"] = departments

@@ -199,6 +199,6 @@ class SessionAdapter(QObject):
             online=self._online,
             can_back=journey.can_go_back,
             # As many list entries as fit without scrolling: 3 columns standard, 2 elder.
-            page_size=6 if self._session.elder_mode else 9,
+            page_size=4 if self._session.elder_mode else 9,
         )
         self.viewChanged.emit()

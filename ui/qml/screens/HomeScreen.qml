@@ -30,7 +30,8 @@ Item {
             width: parent.width
             options: k.view.departments || []
             action: "group"
-            cols: 2
+            // English department names are long: one per row keeps each on one or two lines.
+            cols: k.language === "en" ? 1 : 2
         }
         SectionLabel { text: k.s["screen.home.life_events"] }
         OptionGrid { width: parent.width; options: k.view.lifeEvents || []; action: "group"; cols: 2 }
