@@ -32,7 +32,9 @@ _KIND_OF_TYPE: dict[str, FieldKind] = {
     "digits": "digits",
 }
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
-_TEXT = re.compile(r"^[A-Za-z0-9-]+$")
+# Printable text, no control characters: codes typed on the letter keys, or Chinese from the optional
+# Pinyin keyboard (the catalogue's own examples, such as 豫Q-T2019-0031, need it).
+_TEXT = re.compile(r"^[^\x00-\x1f\x7f-\x9f]+$")
 
 
 class FormError(ValueError):
@@ -175,6 +177,14 @@ def validate(spec: FieldSpec, value: str) -> str | None:
     if not spec.min_length <= len(value) <= spec.max_length:
         return "error.field.length"
     return None
+
+
+def set_text(spec: FieldSpec, value: str) -> str | None:
+    """A whole answer typed on the optional on-screen keyboard: the text to keep, or None if refused."""
+    if spec.kind != "text":
+        return None
+    cleaned = "".join(ch for ch in value if ch.isprintable())
+    return cleaned[: spec.max_length]
 
 
 def submitted_value(spec: FieldSpec, value: str) -> str:

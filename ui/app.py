@@ -74,14 +74,20 @@ class UiFlags(QObject):
 
     changed = Signal()
 
-    def __init__(self, headless: bool) -> None:
+    def __init__(self, headless: bool, virtual_keyboard: bool = False) -> None:
         super().__init__()
         self._headless = headless
+        self._virtual_keyboard = virtual_keyboard
 
     def _get_headless(self) -> bool:
         return self._headless
 
+    def _get_virtual_keyboard(self) -> bool:
+        return self._virtual_keyboard
+
     headless = Property(bool, _get_headless, notify=changed)
+    # The optional Qt Virtual Keyboard (GPLv3 or commercial): free text with Pinyin input.
+    virtualKeyboard = Property(bool, _get_virtual_keyboard, notify=changed)
 
 
 @dataclass
@@ -130,6 +136,7 @@ def build_ui(
     fullscreen: bool = True,
     headless: bool = False,
     voice: bool = False,
+    virtual_keyboard: bool = False,
     tick_ms: int = 500,
     catalog_source: Callable[[], Catalog | None] | None = None,
     devices: Any = None,
@@ -154,7 +161,7 @@ def build_ui(
     theme.set_elder(session.elder_mode)
     speech = SpeechAdapter(voice)
     speech.set_language(session.language)
-    flags = UiFlags(headless)
+    flags = UiFlags(headless, virtual_keyboard)
 
     def on_settings() -> None:
         theme.set_elder(session.elder_mode)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -32,6 +33,9 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
     from ui.wiring import build_backends
 
     choose_renderer()
+    if config.ui.virtual_keyboard:
+        # Qt Virtual Keyboard is GPLv3 or commercial, so it is off unless the operator turns it on.
+        os.environ["QT_IM_MODULE"] = "qtvirtualkeyboard"
     app = QGuiApplication(sys.argv[:1])
     post = QtPost()
     # The composition root: logging (redacted, to the state dir), the clock and the worker pool.
@@ -52,6 +56,7 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
             devices=backends.devices,
             fullscreen=fullscreen,
             voice=config.ui.voice,
+            virtual_keyboard=config.ui.virtual_keyboard,
         )
     except CjkFontMissing as exc:
         print(f"kiosk: {exc}", file=sys.stderr)

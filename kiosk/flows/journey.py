@@ -29,7 +29,7 @@ from kiosk.flows.ports import (
     ServiceUnavailable,
 )
 from kiosk.flows.steps import ALL_GROUPS, POINTS_OF_NO_RETURN, STEPS, FlowKind, FlowState, next_step
-from kiosk.forms import FieldSpec, keypad_accepts, prefilled, questions, submitted_value, validate
+from kiosk.forms import FieldSpec, keypad_accepts, prefilled, questions, set_text, submitted_value, validate
 from kiosk.identity import Identity
 from kiosk.receipts import ReceiptContext, receipt_for, tracking_code
 
@@ -204,6 +204,13 @@ class Journey:
         draft = self._state.draft
         if keypad_accepts(spec, draft, key):
             self._set(replace(self._state, draft=draft + key, field_error=""))
+
+    def set_answer(self, value: str) -> None:
+        """The whole text of a free-text answer, from the optional on-screen Pinyin keyboard."""
+        spec = self._current_field()
+        text = set_text(spec, value) if spec is not None else None
+        if text is not None:
+            self._set(replace(self._state, draft=text, field_error=""))
 
     def delete(self, _: str = "") -> None:
         if self._state.step == "form" and self._state.draft:
@@ -443,6 +450,7 @@ _ACTIONS: dict[str, Callable[[Journey, str], None]] = {
     "choose": Journey.choose,
     "key": Journey.key,
     "delete": Journey.delete,
+    "set": Journey.set_answer,
     "clear": Journey.clear,
     "next": Journey.next,
     "confirm": Journey.confirm,

@@ -296,3 +296,16 @@ def test_a_cross_province_item_can_be_handled_here(rig) -> None:
     rig.act("begin")
     assert rig.act("partner", "local") == "identify"
     assert rig.journey.state.partner_city == ""
+
+
+def test_a_free_text_answer_from_the_pinyin_keyboard(rig) -> None:
+    rig.act("start")
+    rig.act("item", "CN-HOIST-DEREG")
+    rig.act("begin")
+    rig.journey.card_read(ZHANG)
+    rig.act("set", "豫Q-T2019-0031\x1b")
+    assert rig.journey.state.draft == "豫Q-T2019-0031"  # control characters dropped
+    assert rig.act("next") == "form"
+    assert rig.journey.state.answer("equipment_record_number") == "豫Q-T2019-0031"
+    rig.act("set", "ignored on a choice question")
+    assert rig.journey.state.draft == ""

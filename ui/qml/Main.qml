@@ -46,6 +46,17 @@ Window {
 
         BottomBar { id: bottomBar; anchors.left: parent.left; anchors.right: parent.right; anchors.bottom: parent.bottom }
 
+        // The optional Pinyin keyboard, loaded only when enabled (Qt Virtual Keyboard is GPLv3 or
+        // commercial). It slides up from the bottom; the answer field sits high enough to stay visible.
+        Loader {
+            objectName: "keyboardLoader"
+            active: uiFlags.virtualKeyboard
+            anchors.left: parent.left
+            anchors.right: parent.right
+            anchors.bottom: parent.bottom
+            source: "KeyboardPanel.qml"
+        }
+
         IdleOverlay { anchors.fill: parent }
         StaffOverlay { anchors.fill: parent }
         SpeechPanel { anchors.fill: parent }

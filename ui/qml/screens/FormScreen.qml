@@ -6,6 +6,7 @@ Item {
     id: screen
     readonly property bool isChoice: (k.view.kind || "") === "choice"
     readonly property bool isText: (k.view.kind || "") === "text"
+    readonly property bool usesKeyboard: isText && uiFlags.virtualKeyboard
     Column {
         id: left
         width: screen.isChoice ? parent.width : parent.width - keypad.width - theme.t.margin
@@ -28,7 +29,25 @@ Item {
             border.color: (k.view.error || "") !== "" ? theme.t.error : theme.t.primary
             Accessible.role: Accessible.EditableText
             Accessible.name: k.view.title || ""
+            // With the optional Pinyin keyboard, free text is typed here (and the letter keys hide).
+            TextInput {
+                id: freeText
+                objectName: "freeTextInput"
+                visible: screen.usesKeyboard
+                anchors.verticalCenter: parent.verticalCenter
+                x: theme.t.gap
+                width: parent.width - theme.t.gap * 2
+                font.pixelSize: theme.t.titleSize
+                font.family: theme.t.fontFamily
+                color: theme.t.text
+                focus: visible
+                text: k.view.draft || ""
+                onTextEdited: k.act("set", text)
+                Accessible.role: Accessible.EditableText
+                Accessible.name: k.view.title || ""
+            }
             Text {
+                visible: !screen.usesKeyboard
                 anchors.verticalCenter: parent.verticalCenter
                 x: theme.t.gap
                 width: parent.width - theme.t.gap * 2
@@ -50,7 +69,7 @@ Item {
     }
     LetterPad {
         objectName: "letterPad"
-        visible: screen.isText
+        visible: screen.isText && !screen.usesKeyboard
         anchors.bottom: parent.bottom
         width: left.width
         formInput: true
