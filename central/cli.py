@@ -3,10 +3,14 @@
     kiosk-central serve --db URL --host 127.0.0.1 --port 8700 [--workers N] [--seed-demo]
     kiosk-central migrate --db URL
     kiosk-central seed-demo --db URL
-    kiosk-central provision-kiosk KIOSK_ID [--label TEXT] [--credential-file PATH] --db URL
+    kiosk-central provision-kiosk KIOSK_ID [--label TEXT] [--group NAME ...] [--credential-file PATH] --db URL
     kiosk-central revoke-kiosk KIOSK_ID --db URL
     kiosk-central create-admin-token [--label TEXT] --db URL
+    kiosk-central add-config-key PUBLIC_KEY_B64 [--label TEXT] --db URL
     kiosk-central config-keys --db URL
+
+Configuration is signed offline by administrators (``kiosk-admin keygen`` / ``sign``); the service
+holds only their public keys (``add-config-key``) and stores and serves what they publish.
 
 The database URL defaults to $KIOSK_CENTRAL_DB or ``sqlite:///kiosk-central.db``; PostgreSQL
 URLs look like ``postgresql+psycopg://user@host/dbname``.
@@ -56,13 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     for name, help_text in (
         ("migrate", "create or upgrade the schema"),
         ("seed-demo", "load demo data"),
-        ("config-keys", "print the config signing public keys"),
+        ("config-keys", "print the registered administrator config keys"),
     ):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--db", dest="db_sub", default=None)
     provision = commands.add_parser("provision-kiosk", help="create a kiosk and print its secret")
     provision.add_argument("kiosk_id")
     provision.add_argument("--label", default="")
+    provision.add_argument(
+        "--group",
+        action="append",
+        default=None,
+        help="a group the kiosk belongs to (repeatable; replaces its groups); group-scoped config reaches it",
+    )
     provision.add_argument(
         "--credential-file",
         type=Path,
@@ -76,6 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     admin = commands.add_parser("create-admin-token", help="create an administrator token and print it")
     admin.add_argument("--label", default="admin")
     admin.add_argument("--db", dest="db_sub", default=None)
+    add_key = commands.add_parser(
+        "add-config-key", help="register an administrator's public key for signed configuration"
+    )
+    add_key.add_argument("public_key", help="base64 public key printed by kiosk-admin keygen")
+    add_key.add_argument("--label", default="")
+    add_key.add_argument("--db", dest="db_sub", default=None)
     args = parser.parse_args(argv)
     url = args.db_sub or args.db
 
@@ -103,7 +119,11 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                 )
                 return 2
-            secret = provision_kiosk(db, args.kiosk_id, args.label)
+            try:
+                secret = provision_kiosk(db, args.kiosk_id, args.label, args.group)
+            except ValueError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
             if args.credential_file:
                 _write_secret(args.credential_file, secret)
                 print(f"kiosk {args.kiosk_id} provisioned; secret written to {args.credential_file}")
@@ -120,6 +140,15 @@ def main(argv: list[str] | None = None) -> int:
             from central.fleet import create_admin_token
 
             print(create_admin_token(db, args.label))
+        elif args.command == "add-config-key":
+            from central.fleet import ConfigKeyInvalid, register_config_key
+
+            try:
+                key_id = register_config_key(db, args.public_key, args.label)
+            except ConfigKeyInvalid as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
+            print(json.dumps({"key_id": key_id}))
     finally:
         db.dispose()
     return 0

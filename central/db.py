@@ -22,7 +22,6 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -187,13 +186,16 @@ class ConfigDocumentRow(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class SigningKeyRow(Base):
-    """The Ed25519 key that signs configuration documents."""
+class ConfigKeyRow(Base):
+    """An administrator's Ed25519 public key; only documents it signed are stored and served.
 
-    __tablename__ = "signing_keys"
+    The service holds no private key: administrators sign configuration offline.
+    """
+
+    __tablename__ = "config_keys"
     key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    private_key: Mapped[bytes] = mapped_column(LargeBinary)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    public_key: Mapped[str] = mapped_column(String(64))  # base64 of the 32 raw bytes
+    label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -218,8 +220,15 @@ def _migration_1_initial(connection: Any) -> None:
     Base.metadata.create_all(connection)
 
 
+def _migration_2_admin_config_keys(connection: Any) -> None:
+    # Configuration is now signed by administrators offline: the server's own private signing key
+    # is destroyed and administrators' public keys get their table.
+    ConfigKeyRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
+    connection.execute(text("DROP TABLE IF EXISTS signing_keys"))
+
+
 # Ordered, append-only: a new schema change is a new function at the end.
-MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migration_1_initial,)
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migration_1_initial, _migration_2_admin_config_keys)
 
 
 class WriteFailed(Exception):

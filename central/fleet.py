@@ -1,47 +1,85 @@
-"""Kiosk fleet: provisioning, heartbeats, signed configuration and the administrator's listing.
+"""Kiosk fleet: provisioning, heartbeats, administrator-signed configuration and the fleet listing.
 
-Configuration documents are signed with Ed25519 over the exact payload bytes (sent base64-encoded
-so that no JSON re-serialisation can change them). A kiosk's effective settings are the fleet
-settings overridden by its own; versions come from one global counter, so any change that affects
-a kiosk raises its version.
+The service never signs configuration. Administrators sign documents offline (``kiosk-admin sign``)
+with Ed25519 keys whose public halves are registered here (``kiosk-central add-config-key``); the
+service checks a published document just enough to refuse junk (registered key, signature over the
+exact payload bytes, positive version above every stored one, a valid scope) and then stores and
+serves its bytes verbatim. Kiosks verify every document themselves against the keys they pin, so
+a compromised service can withhold configuration but cannot change it.
+
+A kiosk is served the newest stored document whose scope covers it: the whole fleet, one of the
+kiosk's groups, or the kiosk itself. Versions are monotonic across the fleet, so "newest" is "highest
+version" and a kiosk's trusted version only ever rises.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
+import re
 import secrets
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-from sqlalchemy import func, select
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import func, or_, select, text
 
 from central.auth import hash_admin_token
-from central.db import AdminTokenRow, ConfigDocumentRow, Database, KioskRow, SigningKeyRow
+from central.db import AdminTokenRow, ConfigDocumentRow, ConfigKeyRow, Database, KioskRow
 from central.problems import ProblemError, not_found
+from central.signing import KIOSK_ID_PATTERN
 
-CONFIG_LIFETIME = timedelta(days=90)
+MAX_DOCUMENT_BYTES = 256 * 1024  # the kiosks' own limit
+GROUP_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 HEARTBEAT_INTERVAL_S = 60
 OFFLINE_AFTER_S = 3 * HEARTBEAT_INTERVAL_S
 STALE_QUEUE_S = 3600
 
 
-def provision_kiosk(db: Database, kiosk_id: str, label: str = "") -> str:
-    """Create a kiosk (or give an existing one a new secret); returns the secret to install on it."""
+class ConfigKeyInvalid(ValueError):
+    """A public key that is not base64 of 32 raw Ed25519 bytes."""
+
+
+def _groups_column(groups: Iterable[str]) -> str:
+    names = sorted(set(groups))
+    for name in names:
+        if not GROUP_PATTERN.match(name):
+            raise ValueError(f"a group name is 1-32 letters, digits, '.', '_' or '-' (got {name!r})")
+    joined = ",".join(names)
+    if len(joined) > 64:
+        raise ValueError("the kiosk's group names take more than 64 characters together")
+    return joined
+
+
+def _groups_of(row: KioskRow) -> frozenset[str]:
+    # The column holds the kiosk's groups joined by commas (group names cannot contain one).
+    return frozenset(name for name in row.group_name.split(",") if name)
+
+
+def provision_kiosk(db: Database, kiosk_id: str, label: str = "", groups: Iterable[str] | None = None) -> str:
+    """Create a kiosk (or give an existing one a new secret); returns the secret to install on it.
+
+    ``groups`` (when given) replaces the kiosk's groups: documents scoped to one of them reach it.
+    Raises ValueError for a bad group name.
+    """
+    group_name = None if groups is None else _groups_column(groups)
     secret = secrets.token_urlsafe(32)
     with db.write() as session:
         row = session.get(KioskRow, kiosk_id)
         if row is None:
-            session.add(KioskRow(kiosk_id=kiosk_id, secret=secret, label=label))
+            session.add(KioskRow(kiosk_id=kiosk_id, secret=secret, label=label, group_name=group_name or ""))
         else:
             row.secret, row.revoked = secret, False
             if label:
                 row.label = label
+            if group_name is not None:
+                row.group_name = group_name
     return secret
 
 
@@ -63,18 +101,73 @@ def create_admin_token(db: Database, label: str) -> str:
     return token
 
 
-def ensure_signing_key(db: Database) -> str:
-    """The active config signing key's id, creating a key on first use."""
+def config_key_id(raw_public_key: bytes) -> str:
+    """A key's id: the first 16 hex digits of SHA-256 of its 32 raw bytes (as ``kiosk-admin`` names it)."""
+    return hashlib.sha256(raw_public_key).hexdigest()[:16]
+
+
+def register_config_key(db: Database, public_key_b64: str, label: str = "") -> str:
+    """Register an administrator's public key (base64 of 32 raw bytes); returns its key id.
+
+    Registering a key again changes nothing but its label (when one is given).
+    """
+    try:
+        raw = base64.b64decode(public_key_b64.strip(), validate=True)
+        Ed25519PublicKey.from_public_bytes(raw)
+    except (ValueError, binascii.Error):
+        raise ConfigKeyInvalid(
+            "not an Ed25519 public key (base64 of 32 bytes, as kiosk-admin keygen prints)"
+        ) from None
+    key_id = config_key_id(raw)
     with db.write() as session:
-        row = session.execute(select(SigningKeyRow).where(SigningKeyRow.active.is_(True))).scalars().first()
-        if row is not None:
-            return row.key_id
-        key = Ed25519PrivateKey.generate()
-        raw_public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        key_id = hashlib.sha256(raw_public).hexdigest()[:16]
-        pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        session.add(SigningKeyRow(key_id=key_id, private_key=pem, active=True))
-        return key_id
+        row = session.get(ConfigKeyRow, key_id)
+        if row is None:
+            session.add(ConfigKeyRow(key_id=key_id, public_key=base64.b64encode(raw).decode(), label=label))
+        elif label:
+            row.label = label
+    return key_id
+
+
+def config_keys(db: Database) -> list[dict[str, str]]:
+    """Every registered administrator key, oldest first."""
+    with db.read() as session:
+        rows = session.execute(select(ConfigKeyRow).order_by(ConfigKeyRow.created_at, ConfigKeyRow.key_id))
+        return [
+            {"key_id": r.key_id, "algorithm": "ed25519", "public_key": r.public_key, "label": r.label}
+            for r in rows.scalars()
+        ]
+
+
+@dataclass(frozen=True)
+class StoredConfig:
+    """A published document: its version and its exact bytes."""
+
+    version: int
+    document: bytes
+
+
+def _refused(slug: str, detail: str, status: int = 422) -> ProblemError:
+    return ProblemError(status, slug, "Configuration document refused", detail)
+
+
+def _scope_of(scope: Any) -> tuple[str, str]:
+    """(kind, target) of a document's scope; raises a 422 problem when it is not a valid scope."""
+    if isinstance(scope, dict) and len(scope) == 1:
+        ((kind, value),) = scope.items()
+        if kind == "fleet" and value is True:
+            return "fleet", ""
+        if kind == "group" and isinstance(value, str) and GROUP_PATTERN.match(value):
+            return "group", value
+        if kind == "kiosk" and isinstance(value, str) and KIOSK_ID_PATTERN.match(value):
+            return "kiosk", value
+    raise _refused("invalid-config-scope", 'scope must be {"fleet": true}, {"group": NAME} or {"kiosk": ID}.')
+
+
+def _document_text(row: ConfigDocumentRow) -> str | None:
+    # The published envelope is kept verbatim as one string inside the row's JSON column; rows from
+    # before administrator signing hold plain settings and are never served.
+    document = row.settings.get("document") if isinstance(row.settings, dict) else None
+    return document if isinstance(document, str) else None
 
 
 class FleetService:
@@ -89,108 +182,116 @@ class FleetService:
 
     # -- configuration ----------------------------------------------------------------------
 
-    def _signing_key(self) -> tuple[str, Ed25519PrivateKey]:
-        from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-        ensure_signing_key(self._db)
-        with self._db.read() as session:
-            row = session.execute(select(SigningKeyRow).where(SigningKeyRow.active.is_(True))).scalars().one()
-            key = load_pem_private_key(row.private_key, password=None)
-        assert isinstance(key, Ed25519PrivateKey)
-        return row.key_id, key
-
     def public_keys(self) -> list[dict[str, str]]:
-        """The config signing public keys (to pin on kiosks)."""
-        key_id, key = self._signing_key()
-        raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return [{"key_id": key_id, "algorithm": "ed25519", "public_key": base64.b64encode(raw).decode()}]
+        """The registered administrator keys (to pin on kiosks)."""
+        return config_keys(self._db)
 
-    def update_config(self, scope: str, kiosk_id: str | None, settings: dict[str, Any]) -> int:
-        """Store new settings for the fleet or one kiosk; returns the new version."""
-        if scope == "kiosk":
-            if not kiosk_id:
-                raise ProblemError(
-                    422, "invalid-request", "Invalid request", "A kiosk-scoped config needs kiosk_id."
-                )
-            with self._db.read() as session:
-                if session.get(KioskRow, kiosk_id) is None:
-                    raise not_found("kiosk")
-        target = kiosk_id if scope == "kiosk" else ""
+    def _verified_payload(self, raw: bytes) -> tuple[str, dict[str, Any]]:
+        """(key id, signed part) of an envelope signed by a registered key; 422 problems otherwise."""
+        if len(raw) > MAX_DOCUMENT_BYTES:
+            raise _refused("config-too-large", f"A document is at most {MAX_DOCUMENT_BYTES} bytes.")
+        try:
+            envelope = json.loads(raw.decode("utf-8"))
+            fields = [envelope[name] for name in ("key_id", "algorithm", "payload", "signature")]
+            if not all(isinstance(value, str) for value in fields):
+                raise TypeError
+            key_id, algorithm, payload_b64, signature_b64 = fields
+            payload = base64.b64decode(payload_b64, validate=True)
+            signature = base64.b64decode(signature_b64, validate=True)
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise _refused(
+                "malformed-config",
+                "Expected a JSON envelope with string key_id, algorithm, payload and signature "
+                "(the last two base64).",
+            ) from None
+        if algorithm != "ed25519":
+            raise _refused("malformed-config", "algorithm must be ed25519.")
+        with self._db.read() as session:
+            key = session.get(ConfigKeyRow, key_id)
+            public_text = key.public_key if key is not None else None
+        if public_text is None:
+            raise _refused("unknown-config-key", "key_id is not a registered administrator key.")
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_text))
+        try:
+            public.verify(signature, payload)
+        except InvalidSignature:
+            raise _refused(
+                "bad-config-signature", "The signature does not match the payload bytes."
+            ) from None
+        try:
+            signed = json.loads(payload.decode("utf-8"))
+        except ValueError:
+            signed = None
+        if not isinstance(signed, dict):
+            raise _refused("malformed-config", "The signed payload is not a JSON object.")
+        return key_id, signed
+
+    def publish_config(self, raw: bytes) -> dict[str, Any]:
+        """Check and store an administrator-signed document verbatim; returns what was stored.
+
+        Raises 422 problems for a malformed document, an unregistered key, a bad signature, a bad
+        version or scope, and 409 when the version is not above every stored one. Nothing is stored
+        unless every check passes.
+        """
+        key_id, signed = self._verified_payload(raw)
+        version = signed.get("version")
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise _refused("invalid-config-version", "version must be a positive integer.")
+        kind, target = _scope_of(signed.get("scope"))
         with self._db.write() as session:
+            if not self._db.is_sqlite:
+                # Two administrators publishing at once must not both take the same version.
+                session.execute(text("SELECT pg_advisory_xact_lock(7007002)"))
             latest = session.execute(select(func.max(ConfigDocumentRow.version))).scalar_one_or_none() or 0
-            version = latest + 1
+            if version <= latest:
+                raise _refused(
+                    "stale-config-version",
+                    f"version {version} is not above the latest stored version {latest}.",
+                    status=409,
+                )
             session.add(
                 ConfigDocumentRow(
-                    scope=scope,
-                    target=target or "",
+                    scope=kind,
+                    target=target,
                     version=version,
-                    settings=settings,
+                    settings={"document": raw.decode("utf-8")},
                     issued_at=self._now(),
                 )
             )
-        return version
+        scope: dict[str, str | bool] = {"fleet": True} if kind == "fleet" else {kind: target}
+        return {
+            "config_id": str(signed.get("config_id", "")),
+            "version": version,
+            "scope": scope,
+            "key_id": key_id,
+        }
 
-    def _effective(self, kiosk_id: str) -> tuple[int, dict[str, Any], datetime] | None:
+    def config_for(self, kiosk_id: str) -> StoredConfig | None:
+        """The newest stored document whose scope covers the kiosk (fleet, its groups, itself)."""
         with self._db.read() as session:
-            fleet = (
-                session.execute(
-                    select(ConfigDocumentRow)
-                    .where(ConfigDocumentRow.scope == "fleet")
-                    .order_by(ConfigDocumentRow.version.desc())
+            kiosk = session.get(KioskRow, kiosk_id)
+            groups = sorted(_groups_of(kiosk)) if kiosk is not None else []
+            rows = session.execute(
+                select(ConfigDocumentRow)
+                .where(
+                    or_(
+                        ConfigDocumentRow.scope == "fleet",
+                        (ConfigDocumentRow.scope == "group") & ConfigDocumentRow.target.in_(groups),
+                        (ConfigDocumentRow.scope == "kiosk") & (ConfigDocumentRow.target == kiosk_id),
+                    )
                 )
-                .scalars()
-                .first()
-            )
-            own = (
-                session.execute(
-                    select(ConfigDocumentRow)
-                    .where(ConfigDocumentRow.scope == "kiosk", ConfigDocumentRow.target == kiosk_id)
-                    .order_by(ConfigDocumentRow.version.desc())
-                )
-                .scalars()
-                .first()
-            )
-        docs = [d for d in (fleet, own) if d is not None]
-        if not docs:
-            return None
-        settings: dict[str, Any] = {}
-        for doc in docs:  # fleet first, then the kiosk's own override
-            settings.update({k: v for k, v in doc.settings.items() if v is not None})
-        newest = max(docs, key=lambda d: d.version)
-        issued = newest.issued_at if newest.issued_at.tzinfo else newest.issued_at.replace(tzinfo=UTC)
-        return newest.version, settings, issued
+                .order_by(ConfigDocumentRow.version.desc())
+            ).scalars()
+            for row in rows:
+                document = _document_text(row)
+                if document is not None:
+                    return StoredConfig(row.version, document.encode("utf-8"))
+        return None
 
     def latest_version(self, kiosk_id: str) -> int | None:
-        """The configuration version a kiosk should be running."""
-        effective = self._effective(kiosk_id)
-        return effective[0] if effective else None
-
-    def signed_config(self, kiosk_id: str) -> dict[str, str] | None:
-        """The kiosk's signed configuration document, or None when nothing is configured."""
-        effective = self._effective(kiosk_id)
-        if effective is None:
-            return None
-        version, settings, issued = effective
-        payload = {
-            "type": "civic-kiosk/config",
-            "schema_version": 1,
-            "config_id": f"{kiosk_id}:{version}",
-            "version": version,
-            "issued_at": issued.isoformat().replace("+00:00", "Z"),
-            "expires_at": (issued + CONFIG_LIFETIME).isoformat().replace("+00:00", "Z"),
-            "scope": {"kind": "kiosk", "kiosk_id": kiosk_id},
-            "min_app_version": "0.1.0",
-            "activation": "idle",
-            "settings": settings,
-        }
-        data = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
-        key_id, key = self._signing_key()
-        return {
-            "key_id": key_id,
-            "algorithm": "ed25519",
-            "payload": base64.b64encode(data).decode(),
-            "signature": base64.b64encode(key.sign(data)).decode(),
-        }
+        """The configuration version a kiosk should be running (None when no document covers it)."""
+        stored = self.config_for(kiosk_id)
+        return stored.version if stored else None
 
     # -- heartbeats and listing -------------------------------------------------------------
 
@@ -238,6 +339,8 @@ class FleetService:
             latest = self.latest_version(row.kiosk_id)
             if latest is not None and beat and beat.get("applied_config_version") != latest:
                 alerts.append("config_lag")
+            if beat.get("config_rejection"):
+                alerts.append("config_rejected")
             if row.clock_offset_s is not None and abs(row.clock_offset_s) > 60:
                 alerts.append("clock_offset")
             listing.append(
@@ -251,6 +354,7 @@ class FleetService:
                     "applied_config_version": beat.get("applied_config_version"),
                     "outbox_ready": beat.get("outbox_ready"),
                     "outbox_dead": beat.get("outbox_dead"),
+                    "config_rejection": beat.get("config_rejection"),
                     "alerts": alerts,
                 }
             )

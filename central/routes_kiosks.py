@@ -1,12 +1,11 @@
-"""Routes: heartbeats, signed configuration, and the administrator's endpoints."""
+"""Routes: heartbeats, administrator-signed configuration, and the administrator's endpoints."""
 
 import hashlib
-import json
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.params import Depends
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -15,13 +14,12 @@ from central.db import NotificationRow
 from central.problems import not_found
 from central.schemas import (
     ConfigKeyOut,
-    ConfigUpdateIn,
-    ConfigUpdateOut,
+    ConfigPublishOut,
     HeartbeatIn,
     HeartbeatOut,
     KioskStatusOut,
     NotificationOut,
-    SignedConfigOut,
+    SignedConfigDocument,
 )
 
 if TYPE_CHECKING:
@@ -45,46 +43,53 @@ def kiosks_router(services: "Services", kiosk: Depends, admin: Depends) -> APIRo
 
     @router.get(
         "/config",
-        response_model=SignedConfigOut,
+        response_model=SignedConfigDocument,
         tags=["fleet"],
         responses={304: {"description": "Not modified"}, 401: {}, 404: {}},
-        summary="The calling kiosk's signed configuration document (ETag)",
+        summary="The newest administrator-signed configuration document for the calling kiosk (ETag)",
     )
     async def config(
         kiosk_id: Annotated[str, kiosk], if_none_match: Annotated[str | None, Header()] = None
     ) -> Any:
-        document = await run_in_threadpool(services.fleet.signed_config, kiosk_id)
-        if document is None:
+        stored = await run_in_threadpool(services.fleet.config_for, kiosk_id)
+        if stored is None:
             raise not_found("configuration for this kiosk")
-        etag = '"' + hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:32] + '"'
+        etag = '"' + hashlib.sha256(stored.document).hexdigest()[:32] + '"'
         if etag_matches(if_none_match, etag):
             return Response(status_code=304, headers={"ETag": etag})
-        return JSONResponse(document, headers={"ETag": etag, "Cache-Control": "no-cache"})
+        # The published bytes, untouched: kiosks verify the signature themselves.
+        return Response(
+            stored.document,
+            media_type="application/json",
+            headers={"ETag": etag, "Cache-Control": "no-cache"},
+        )
 
     @router.get(
         "/config/keys",
         response_model=list[ConfigKeyOut],
         tags=["fleet"],
-        summary="Public keys that sign configuration documents (pin them on kiosks)",
+        summary="Registered administrator keys that sign configuration documents (pin them on kiosks)",
     )
     async def config_keys() -> Any:
         return await run_in_threadpool(services.fleet.public_keys)
 
     @router.put(
         "/admin/config",
-        response_model=ConfigUpdateOut,
+        response_model=ConfigPublishOut,
         tags=["admin"],
-        responses={401: {}, 404: {}, 422: {}},
-        summary="Change fleet or kiosk settings (creates a new version)",
+        responses={401: {}, 409: {"description": "Version not above the latest stored one"}, 422: {}},
+        summary="Publish a configuration document signed offline by a registered administrator key",
+        # The body is read as bytes (checked and stored exactly as sent); this documents its shape.
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": SignedConfigDocument.model_json_schema()}},
+            }
+        },
     )
-    async def update_config(body: ConfigUpdateIn, _admin: Annotated[str, admin]) -> Any:
-        settings = body.settings.model_dump(exclude_none=True)
-        version = await run_in_threadpool(services.fleet.update_config, body.scope, body.kiosk_id, settings)
-        return {
-            "scope": body.scope,
-            "kiosk_id": body.kiosk_id if body.scope == "kiosk" else None,
-            "version": version,
-        }
+    async def publish_config(request: Request, _admin: Annotated[str, admin]) -> Any:
+        raw = await request.body()
+        return await run_in_threadpool(services.fleet.publish_config, raw)
 
     @router.get(
         "/admin/kiosks",

@@ -218,6 +218,7 @@ class HeartbeatIn(BaseModel):
     disk_free_bytes: int | None = Field(default=None, ge=0)
     maintenance_mode: bool = False
     devices: list[DeviceHealthIn] = Field(default_factory=list, max_length=16)
+    config_rejection: str | None = Field(default=None, max_length=64)
 
 
 class HeartbeatOut(BaseModel):
@@ -228,44 +229,26 @@ class HeartbeatOut(BaseModel):
     latest_config_version: int | None
 
 
-class SignedConfigOut(BaseModel):
-    """A signed configuration document: verify ``signature`` over the base64-decoded ``payload`` bytes."""
+class SignedConfigDocument(BaseModel):
+    """An administrator-signed configuration document, served verbatim as it was published.
 
-    key_id: str
+    Verify ``signature`` (Ed25519, by the key named ``key_id``) over the base64-decoded ``payload``
+    bytes before parsing them; never re-serialise the payload before verifying.
+    """
+
+    key_id: str = Field(max_length=64)
     algorithm: Literal["ed25519"]
-    payload: str
-    signature: str
+    payload: str = Field(max_length=400_000)
+    signature: str = Field(max_length=200)
 
 
 class ConfigKeyOut(BaseModel):
-    """A public key that signs configuration documents."""
+    """A registered administrator public key (documents it signs are accepted); pin it on kiosks."""
 
     key_id: str
     algorithm: Literal["ed25519"]
     public_key: str
-
-
-class KioskSettings(BaseModel):
-    """Settings an administrator may push to kiosks (every field optional: partial override)."""
-
-    model_config = ConfigDict(extra="forbid")
-    language: Literal["zh_CN", "en"] | None = None
-    elder_mode: bool | None = None
-    voice: bool | None = None
-    virtual_keyboard: bool | None = None
-    idle_warning_s: int | None = Field(default=None, ge=15, le=600)
-    countdown_s: int | None = Field(default=None, ge=5, le=120)
-    elder_idle_factor: float | None = Field(default=None, ge=1.0, le=4.0)
-    heartbeat_interval_s: int | None = Field(default=None, ge=30, le=600)
-    maintenance_password_hash: str | None = Field(default=None, max_length=200)
-
-
-class ConfigUpdateIn(BaseModel):
-    """An administrator's configuration change."""
-
-    scope: Literal["fleet", "kiosk"]
-    kiosk_id: str | None = Field(default=None, max_length=64)
-    settings: KioskSettings
+    label: str
 
 
 class CatalogChangeOut(BaseModel):
@@ -282,12 +265,13 @@ class RuleSetChangeOut(BaseModel):
     version: str
 
 
-class ConfigUpdateOut(BaseModel):
-    """The stored configuration version."""
+class ConfigPublishOut(BaseModel):
+    """A stored configuration document: what the service read from its signed part."""
 
-    scope: str
-    kiosk_id: str | None
+    config_id: str
     version: int
+    scope: dict[str, str | bool]
+    key_id: str
 
 
 class KioskStatusOut(BaseModel):
@@ -302,6 +286,7 @@ class KioskStatusOut(BaseModel):
     applied_config_version: int | None
     outbox_ready: int | None
     outbox_dead: int | None
+    config_rejection: str | None = None
     alerts: list[str]
 
 

@@ -1,21 +1,17 @@
-"""Loading the demo data: catalogue, rule sets, registries, a config signing key, fleet defaults.
+"""Loading the demo data: catalogue, rule sets and registries.
 
-Seeding is idempotent: run it again and nothing changes unless the demo data itself changed.
+Seeding is idempotent: run it again and nothing changes unless the demo data itself changed. The demo
+has no configuration document: kiosks run on their compiled-in and local settings until an
+administrator registers a key (``kiosk-central add-config-key``) and publishes a signed document
+(``kiosk-admin publish``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from central.catalog_demo import build_demo_catalog
-from central.db import (
-    ConfigDocumentRow,
-    Database,
-    RegistryRecordRow,
-)
-from central.fleet import FleetService, ensure_signing_key
+from central.db import Database, RegistryRecordRow
 from central.publishing import load_catalog, load_rule_set
 from central.registry_demo import build_demo_registries
 from central.rule_sets import WRITTEN_RULE_SETS, baseline_rule_set
@@ -38,24 +34,6 @@ def seed_demo(db: Database) -> dict[str, Any]:
                 session.add(RegistryRecordRow(registry_name=registry, key=key, data=data))
             elif row.data != data:
                 row.data = data
-    ensure_signing_key(db)
-    with db.read() as session:
-        has_fleet_config = (
-            session.execute(select(ConfigDocumentRow.id).where(ConfigDocumentRow.scope == "fleet")).first()
-            is not None
-        )
-    if not has_fleet_config:
-        FleetService(db).update_config(
-            "fleet",
-            None,
-            {
-                "language": "zh_CN",
-                "elder_mode": False,
-                "idle_warning_s": 60,
-                "countdown_s": 30,
-                "heartbeat_interval_s": 60,
-            },
-        )
     return {
         "catalog_version": version,
         "items": len(catalog["items"]),

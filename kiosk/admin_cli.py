@@ -5,9 +5,12 @@
                      [--expires-days D] [--min-app-version V] [--pin PIN ...] --out doc.json
     kiosk-admin verify doc.json --public-key KEY [--kiosk-id ID]   check a document as a kiosk would
     kiosk-admin show doc.json                     print the signed part (no verification)
+    kiosk-admin publish doc.json --central URL --admin-token TOKEN   hand a signed document to the service
 
 Signing happens here, offline, with the administrator's key: the central service only stores and
-distributes documents, so a compromised server cannot change a kiosk's settings.
+distributes documents, so a compromised server cannot change a kiosk's settings. The service accepts
+documents signed by keys registered with ``kiosk-central add-config-key``; kiosks pin the same public
+keys in ``[fleet] pinned_keys``.
 """
 
 from __future__ import annotations
@@ -151,6 +154,48 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+PUBLISH_TIMEOUT_S = 30.0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """PUT the document's exact bytes to the central service; 1 when the service refuses it."""
+    import requests
+
+    raw = Path(args.document).read_bytes()
+    url = args.central.rstrip("/") + "/v1/admin/config"
+    try:
+        response = requests.put(
+            url,
+            data=raw,
+            headers={"Authorization": f"Bearer {args.admin_token}", "Content-Type": "application/json"},
+            timeout=PUBLISH_TIMEOUT_S,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise AdminError(
+            f"cannot reach the central service at {args.central}: {type(exc).__name__}"
+        ) from None
+    if response.status_code == 200:
+        try:
+            stored = response.json()
+            scope = json.dumps(stored["scope"])
+            print(f"published: version {stored['version']}, config {stored['config_id']}, scope {scope}")
+        except (ValueError, KeyError, TypeError):
+            print("published")
+        return 0
+    try:
+        problem = response.json()
+        reason = f"{problem.get('title', '')}: {problem.get('detail', '')}".strip(": ")
+        slug = str(problem.get("type", "")).rsplit(":", 1)[-1]
+    except (ValueError, AttributeError):
+        reason, slug = response.reason or "", ""
+    # The detail may be a list (request validation); keep the message on one line.
+    reason = " ".join(str(reason).split())[:300]
+    label = f"{response.status_code} {slug}".strip()
+    print(f"kiosk-admin: refused ({label}): {reason}", file=sys.stderr)
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kiosk-admin",
@@ -183,6 +228,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="print a document's signed part")
     p.add_argument("document", type=Path)
     p.set_defaults(run=cmd_show)
+    p = sub.add_parser("publish", help="hand a signed document to the central service for the fleet")
+    p.add_argument("document", type=Path)
+    p.add_argument("--central", required=True, help="the central service's base URL")
+    token = os.environ.get("KIOSK_ADMIN_TOKEN")
+    p.add_argument(
+        "--admin-token",
+        default=token,
+        required=token is None,
+        help="an administrator token (kiosk-central create-admin-token); default $KIOSK_ADMIN_TOKEN",
+    )
+    p.set_defaults(run=cmd_publish)
     return parser
 
 

@@ -377,7 +377,10 @@ class HeartbeatAck:
 
 @dataclass(frozen=True)
 class SignedConfig:
-    """A signed configuration document: verify ``signature`` over ``payload`` before parsing it."""
+    """A signed configuration document: verify ``signature`` over ``payload`` before parsing it.
+
+    ``content`` is the response body exactly as received: hand those bytes to the config store.
+    """
 
     etag: str
     key_id: str
@@ -385,6 +388,7 @@ class SignedConfig:
     payload: bytes
     signature: bytes
     raw: JsonDict = field(repr=False)
+    content: bytes = field(default=b"", repr=False)
 
 
 # -- signing --------------------------------------------------------------------------------
@@ -703,6 +707,7 @@ class ApiClient:
                 payload=base64.b64decode(d["payload"], validate=True),
                 signature=base64.b64decode(d["signature"], validate=True),
                 raw=d,
+                content=response.content,
             ),
             _decode(response),
         )

@@ -10,7 +10,10 @@ reading a traceback.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -85,6 +88,36 @@ class LoggingSection(_Section):
     file: str = ""
 
 
+class FleetSection(_Section):
+    """Remote configuration and heartbeats: the administrators' keys this kiosk trusts, its groups."""
+
+    # Base64 Ed25519 public keys (what ``kiosk-admin keygen`` prints); no key means no remote config.
+    pinned_keys: list[str] = Field(default_factory=list, max_length=16)
+    groups: list[str] = Field(default_factory=list, max_length=16)
+    heartbeat_s: int = Field(default=60, ge=10, le=3600)
+    config_poll_s: int = Field(default=1800, ge=60, le=86400)
+
+    @field_validator("pinned_keys")
+    @classmethod
+    def _are_public_keys(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                raw = base64.b64decode(text.strip(), validate=True)
+            except binascii.Error:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError(f"{text!r} is not a base64 Ed25519 public key (32 bytes)")
+        return value
+
+    @field_validator("groups")
+    @classmethod
+    def _are_group_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}", name):
+                raise ValueError(f"{name!r} is not a group name (1-32 letters, digits, '.', '_', '-')")
+        return value
+
+
 class KioskConfig(_Section):
     """The whole configuration. Sections mirror the TOML tables."""
 
@@ -96,6 +129,7 @@ class KioskConfig(_Section):
     outbox: OutboxSection = OutboxSection()
     ui: UiSection = UiSection()
     logging: LoggingSection = LoggingSection()
+    fleet: FleetSection = FleetSection()
 
     @property
     def state_dir(self) -> Path:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import stat
 import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select
 
 from central.db import CatalogItemRow, Database, KioskRow
@@ -83,5 +86,32 @@ def test_admin_token_and_config_keys(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     token = run("--db", url, "create-admin-token").stdout.strip()
     assert len(token) >= 40
+    assert json.loads(run("--db", url, "config-keys").stdout) == []  # the service holds no key of its own
+    public = base64.b64encode(
+        Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    ).decode()
+    added = run("--db", url, "add-config-key", public, "--label", "duty administrator")
+    assert added.returncode == 0, added.stderr
+    key_id = json.loads(added.stdout)["key_id"]
     keys = json.loads(run("--db", url, "config-keys").stdout)
-    assert keys[0]["algorithm"] == "ed25519" and keys[0]["key_id"]
+    assert keys == [
+        {"key_id": key_id, "algorithm": "ed25519", "public_key": public, "label": "duty administrator"}
+    ]
+    bad = run("--db", url, "add-config-key", "bm90IGEga2V5")
+    assert bad.returncode == 2 and "not an Ed25519 public key" in bad.stderr
+    assert len(json.loads(run("--db", url, "config-keys").stdout)) == 1
+
+
+def test_provision_with_groups(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    ok = run("--db", url, "provision-kiosk", "hall-a-01", "--group", "hall-a", "--group", "north")
+    assert ok.returncode == 0, ok.stderr
+    bad = run("--db", url, "provision-kiosk", "hall-a-02", "--group", "has space")
+    assert bad.returncode == 2 and "group name" in bad.stderr
+    db = Database(url)
+    try:
+        with db.read() as session:
+            assert session.get(KioskRow, "hall-a-01").group_name == "hall-a,north"  # type: ignore[union-attr]
+            assert session.get(KioskRow, "hall-a-02") is None
+    finally:
+        db.dispose()

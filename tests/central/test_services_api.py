@@ -9,12 +9,18 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import func, select
 
+from central.db import ConfigDocumentRow, Database
 from kiosk.api_client import ApiClient, ClientError
+from kiosk.remote_config import sign_document
 from tests.support.central import (
     EXPIRED_IDENTITY_TOKEN,
     CentralServer,
@@ -262,7 +268,8 @@ def test_heartbeat_shows_in_the_admin_listing(server: CentralServer, client: Api
     mine = next(k for k in listing if k["kiosk_id"] == server.kiosk_id)
     assert mine["online"] is True
     assert mine["outbox_dead"] == 1
-    assert "dead_letters" in mine["alerts"] and "config_lag" in mine["alerts"]
+    assert "dead_letters" in mine["alerts"]
+    assert "config_lag" not in mine["alerts"]  # the demo has no configuration document
 
 
 def test_admin_endpoints_need_the_token(server: CentralServer) -> None:
@@ -271,39 +278,156 @@ def test_admin_endpoints_need_the_token(server: CentralServer) -> None:
     assert requests.get(server.base_url + "/v1/admin/kiosks", headers=wrong, timeout=30).status_code == 401
 
 
-def test_signed_config_verifies_and_changes_version_on_update(
-    server: CentralServer, client: ApiClient
-) -> None:
-    keys = requests.get(server.base_url + "/v1/config/keys", timeout=30).json()
-    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(keys[0]["public_key"]))
-    document = client.fetch_config(None)
-    assert document is not None and document.key_id == keys[0]["key_id"]
-    public.verify(document.signature, document.payload)  # raises when the signature is wrong
-    payload = json.loads(document.payload)
-    assert payload["scope"] == {"kind": "kiosk", "kiosk_id": server.kiosk_id}
-    assert client.fetch_config(document.etag) is None
-    response = requests.put(
-        server.base_url + "/v1/admin/config",
-        json={"scope": "kiosk", "kiosk_id": server.kiosk_id, "settings": {"elder_mode": True}},
-        headers=server.admin_headers(),
-        timeout=30,
-    )
-    assert response.status_code == 200
-    updated = client.fetch_config(document.etag)
-    assert updated is not None
-    public.verify(updated.signature, updated.payload)
-    new_payload = json.loads(updated.payload)
-    assert new_payload["version"] > payload["version"]
-    assert new_payload["settings"]["elder_mode"] is True
-    assert new_payload["settings"]["language"] == "zh_CN"  # fleet settings still apply
+# -- administrator-signed configuration ------------------------------------------------------------
 
 
-def test_config_settings_are_range_checked(server: CentralServer) -> None:
-    response = requests.put(
+@pytest.fixture
+def fresh() -> Iterator[CentralServer]:
+    """A service of its own: configuration versions are monotonic across the whole fleet."""
+    with running_central() as running:
+        yield running
+
+
+def admin_key() -> tuple[Ed25519PrivateKey, str]:
+    key = Ed25519PrivateKey.generate()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return key, base64.b64encode(public).decode()
+
+
+def document(key: Ed25519PrivateKey, version: int, scope: dict[str, Any], **changes: Any) -> bytes:
+    now = datetime.now(UTC).replace(microsecond=0)
+    signed: dict[str, Any] = {
+        "type": "kiosk-config",
+        "schema_version": 1,
+        "config_id": f"cfg-{version}",
+        "version": version,
+        "issued_at": now.isoformat(),
+        "expires": (now + timedelta(days=30)).isoformat(),
+        "scope": scope,
+        "min_app_version": "0.1.0",
+        "activation": {"at_idle": True, "not_before": None},
+        "settings": {"session": {"idle_warning_s": 90}},
+        "maintenance": {"pin_hashes": []},
+    }
+    signed.update(changes)
+    return sign_document(signed, key)
+
+
+def publish(server: CentralServer, raw: bytes, *, token: bool = True) -> requests.Response:
+    return requests.put(
         server.base_url + "/v1/admin/config",
-        json={"scope": "fleet", "settings": {"idle_warning_s": 1}},
-        headers=server.admin_headers(),
+        data=raw,
+        headers={**(server.admin_headers() if token else {}), "Content-Type": "application/json"},
         timeout=30,
     )
-    assert response.status_code == 422
-    assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def stored_documents(server: CentralServer) -> int:
+    db = Database(server.db_url)
+    try:
+        with db.read() as session:
+            return int(session.execute(select(func.count()).select_from(ConfigDocumentRow)).scalar_one())
+    finally:
+        db.dispose()
+
+
+def test_signed_documents_are_stored_and_served_verbatim_to_kiosks_in_scope(fresh: CentralServer) -> None:
+    key, public = admin_key()
+    key_id = fresh.register_config_key(public, "duty administrator")
+    keys = requests.get(fresh.base_url + "/v1/config/keys", timeout=30).json()
+    assert keys == [
+        {"key_id": key_id, "algorithm": "ed25519", "public_key": public, "label": "duty administrator"}
+    ]
+    grouped_secret = fresh.provision("hall-a-kiosk", groups=["hall-a"])
+    other_secret = fresh.provision("elsewhere-kiosk")
+    with (
+        fresh.client() as mine,
+        fresh.client(kiosk_id="hall-a-kiosk", secret=grouped_secret) as grouped,
+        fresh.client(kiosk_id="elsewhere-kiosk", secret=other_secret) as other,
+    ):
+        with pytest.raises(ClientError) as none_yet:
+            mine.fetch_config(None)
+        assert none_yet.value.status == 404
+        assert mine.heartbeat({"app_version": "0.1.0"}).latest_config_version is None
+
+        fleet_doc = document(key, 1, {"fleet": True})
+        answer = publish(fresh, fleet_doc)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {
+            "config_id": "cfg-1",
+            "version": 1,
+            "scope": {"fleet": True},
+            "key_id": key_id,
+        }
+        served = mine.fetch_config(None)
+        assert served is not None and served.content == fleet_doc  # byte for byte
+        assert mine.fetch_config(served.etag) is None  # 304
+
+        kiosk_doc = document(key, 2, {"kiosk": "elsewhere-kiosk"})
+        group_doc = document(key, 3, {"group": "hall-a"})
+        assert publish(fresh, kiosk_doc).status_code == 200
+        assert publish(fresh, group_doc).status_code == 200
+        assert mine.fetch_config(served.etag) is None  # neither is for this kiosk
+        other_served = other.fetch_config(None)
+        grouped_served = grouped.fetch_config(None)
+        assert other_served is not None and other_served.content == kiosk_doc
+        assert grouped_served is not None and grouped_served.content == group_doc
+
+        assert (
+            mine.heartbeat({"app_version": "0.1.0", "applied_config_version": 0}).latest_config_version == 1
+        )
+        assert grouped.heartbeat({"app_version": "0.1.0"}).latest_config_version == 3
+        assert other.heartbeat({"app_version": "0.1.0"}).latest_config_version == 2
+    listing = requests.get(
+        fresh.base_url + "/v1/admin/kiosks", headers=fresh.admin_headers(), timeout=30
+    ).json()
+    assert "config_lag" in next(k for k in listing if k["kiosk_id"] == fresh.kiosk_id)["alerts"]
+
+
+def test_refused_documents_leave_nothing_stored(fresh: CentralServer) -> None:
+    key, public = admin_key()
+    fresh.register_config_key(public)
+    unregistered, _ = admin_key()
+    good = document(key, 5, {"fleet": True})
+    assert publish(fresh, good).status_code == 200
+
+    envelope = json.loads(document(key, 6, {"fleet": True}))
+    envelope["payload"] = base64.b64encode(
+        base64.b64decode(envelope["payload"]).replace(b"90", b"15")
+    ).decode()
+    tampered = json.dumps(envelope).encode()
+    refused = {
+        "unregistered key": (document(unregistered, 6, {"fleet": True}), 422, "unknown-config-key"),
+        "bad signature": (tampered, 422, "bad-config-signature"),
+        "not json": (b"{not json", 422, "malformed-config"),
+        "missing signature": (json.dumps({**envelope, "signature": None}).encode(), 422, "malformed-config"),
+        "stale version": (document(key, 5, {"fleet": True}, config_id="again"), 409, "stale-config-version"),
+        "older version": (document(key, 4, {"fleet": True}), 409, "stale-config-version"),
+        "version zero": (document(key, 0, {"fleet": True}), 422, "invalid-config-version"),
+        "version text": (document(key, "7", {"fleet": True}), 422, "invalid-config-version"),
+        "version bool": (document(key, True, {"fleet": True}), 422, "invalid-config-version"),
+        "two scopes": (document(key, 8, {"fleet": True, "kiosk": "x"}), 422, "invalid-config-scope"),
+        "fleet false": (document(key, 8, {"fleet": False}), 422, "invalid-config-scope"),
+        "bad group": (document(key, 8, {"group": "a b"}), 422, "invalid-config-scope"),
+    }
+    for case, (raw, status, slug) in refused.items():
+        answer = publish(fresh, raw)
+        assert answer.status_code == status, (case, answer.text)
+        assert answer.headers["Content-Type"] == "application/problem+json"
+        assert answer.json()["type"].endswith(":" + slug), case
+    assert publish(fresh, document(key, 9, {"fleet": True}), token=False).status_code == 401
+    assert stored_documents(fresh) == 1
+    with fresh.client() as client:
+        served = client.fetch_config(None)
+        assert served is not None and served.content == good
+        assert client.heartbeat({"app_version": "0.1.0"}).latest_config_version == 5
+
+
+def test_refused_config_rejection_shows_in_the_fleet_listing(fresh: CentralServer) -> None:
+    with fresh.client() as client:
+        client.heartbeat({"app_version": "0.1.0", "config_rejection": "unknown_key"})
+    listing = requests.get(
+        fresh.base_url + "/v1/admin/kiosks", headers=fresh.admin_headers(), timeout=30
+    ).json()
+    mine = next(k for k in listing if k["kiosk_id"] == fresh.kiosk_id)
+    assert mine["config_rejection"] == "unknown_key" and "config_rejected" in mine["alerts"]

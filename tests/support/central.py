@@ -34,7 +34,7 @@ import pytest
 import requests
 
 from central.db import Database
-from central.fleet import create_admin_token, provision_kiosk
+from central.fleet import create_admin_token, provision_kiosk, register_config_key
 from central.registry_demo import (  # re-exported for tests
     DEMO_PEOPLE,
     EXPIRED_IDENTITY_TOKEN,
@@ -168,11 +168,19 @@ class CentralServer:
         kwargs.setdefault("read_timeout", 30.0)
         return ApiClient(self.base_url, kiosk_id or self.kiosk_id, secret or self.secret, **kwargs)
 
-    def provision(self, kiosk_id: str) -> bytes:
-        """Provision another kiosk; returns its secret."""
+    def provision(self, kiosk_id: str, *, groups: list[str] | None = None) -> bytes:
+        """Provision another kiosk (optionally in ``groups``); returns its secret."""
         db = Database(self.db_url)
         try:
-            return provision_kiosk(db, kiosk_id).encode("ascii")
+            return provision_kiosk(db, kiosk_id, groups=groups).encode("ascii")
+        finally:
+            db.dispose()
+
+    def register_config_key(self, public_key_b64: str, label: str = "test admin") -> str:
+        """Register an administrator's config public key (as ``kiosk-central add-config-key``)."""
+        db = Database(self.db_url)
+        try:
+            return register_config_key(db, public_key_b64, label)
         finally:
             db.dispose()
 

@@ -1,0 +1,201 @@
+"""One round of fleet synchronisation: heartbeat, then fetch a newer signed config when there is one.
+
+``FleetSync.poll()`` blocks on the network (the app runs it on a worker thread, every
+``[fleet] heartbeat_s`` with jitter). Each round:
+
+1. sends a heartbeat built from the heartbeat source, plus the code of the last config rejection so
+   the fleet view shows a kiosk that refused a document;
+2. fetches ``GET /v1/config`` when the heartbeat answer names a version above the store's trusted
+   one, or every ``config_poll_s`` regardless (with the ETag, so an unchanged document costs a 304);
+3. hands the exact response bytes to ``RemoteConfigStore.accept`` (which verifies everything against
+   the pinned keys: the service is not trusted) and records the outcome.
+
+Activation is not done here: the app calls ``store.activate(session_running=...)`` between citizen
+sessions. Network and service errors never escape ``poll()``: they land in :class:`SyncStatus` and the
+kiosk keeps working offline on its last good config.
+
+The store must be built from the pinned keys of the *local* configuration file, never from the
+effective (remote) configuration, so that a document cannot choose the keys that verify the next one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from kiosk.api_client import ApiError, HeartbeatAck, NetworkError, SignedConfig
+from kiosk.heartbeat import Heartbeat
+from kiosk.remote_config import RemoteConfigRejected, RemoteConfigStore
+
+DEFAULT_CONFIG_POLL_S = 1800.0
+# What the service accepts for these heartbeat fields (longer values would make it refuse the beat).
+_MAX_DEVICES = 16
+_MAX_SHORT_TEXT = 32
+
+
+class FleetApi(Protocol):
+    """The part of ``ApiClient`` fleet synchronisation uses."""
+
+    def heartbeat(self, report: Mapping[str, Any]) -> HeartbeatAck: ...
+
+    def fetch_config(self, etag: str | None) -> SignedConfig | None: ...
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the last rounds found, for the next heartbeat and for technicians (no personal data).
+
+    ``online`` is true when the last heartbeat was answered. ``accepted_version`` is the version of
+    the last document this kiosk accepted; ``rejection`` the stable code of the last refused one
+    (cleared by the next acceptance). ``error`` is the last network or service failure, one line.
+    """
+
+    online: bool = False
+    last_heartbeat_at: datetime | None = None
+    clock_offset_s: float | None = None
+    latest_config_version: int | None = None
+    last_config_check_at: datetime | None = None
+    accepted_version: int | None = None
+    rejection: str | None = None
+    rejection_detail: str | None = None
+    error: str | None = None
+
+
+def heartbeat_report(beat: Heartbeat, *, config_rejection: str | None = None) -> dict[str, Any]:
+    """The heartbeat in the service's wire format (``POST /v1/heartbeats``)."""
+    devices = [
+        {"name": str(name)[:_MAX_SHORT_TEXT], "health": str(health)[:_MAX_SHORT_TEXT]}
+        for name, health in list(beat.devices.items())[:_MAX_DEVICES]
+    ]
+    report: dict[str, Any] = {
+        "app_version": beat.app_version[:_MAX_SHORT_TEXT],
+        "sent_at": beat.sent_at.isoformat(),
+        "applied_config_version": beat.config_applied_version,
+        "trusted_config_version": beat.config_trusted_version,
+        "outbox_ready": max(beat.outbox_ready, 0),
+        "outbox_dead": max(beat.outbox_dead, 0),
+        "oldest_pending_age_s": (
+            None if beat.outbox_oldest_pending_s is None else max(beat.outbox_oldest_pending_s, 0.0)
+        ),
+        "last_sync_at": beat.last_sync_at.isoformat() if beat.last_sync_at else None,
+        "clock_offset_s": beat.clock_offset_s,
+        "disk_free_bytes": max(beat.disk_free_bytes, 0),
+        "maintenance_mode": beat.maintenance_mode,
+        "devices": devices,
+    }
+    if config_rejection:
+        report["config_rejection"] = config_rejection
+    return report
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())[:200]
+
+
+class FleetSync:
+    """Heartbeats and signed-config fetching for one kiosk; ``poll()`` does one round."""
+
+    def __init__(
+        self,
+        api: FleetApi,
+        store: RemoteConfigStore,
+        heartbeat_source: Callable[[], Heartbeat],
+        *,
+        config_poll_s: float = DEFAULT_CONFIG_POLL_S,
+        monotonic: Callable[[], float] | None = None,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        import time
+
+        self._api = api
+        self._store = store
+        self._heartbeat_source = heartbeat_source
+        self._config_poll_s = config_poll_s
+        self._monotonic = monotonic or time.monotonic
+        self._now = now or (lambda: datetime.now().astimezone())
+        self._lock = threading.Lock()  # poll() runs on a worker thread, status is read elsewhere
+        self._round = threading.Lock()  # one round at a time
+        self._status = SyncStatus()
+        self._etag: str | None = None
+        self._last_outcome_accepted = True
+        self._last_fetch: float | None = None
+
+    @property
+    def status(self) -> SyncStatus:
+        with self._lock:
+            return self._status
+
+    def _update(self, **changes: Any) -> None:
+        with self._lock:
+            self._status = replace(self._status, **changes)
+
+    def poll(self) -> SyncStatus:
+        """One round: heartbeat, then fetch and accept a newer document if any. Never raises ApiError."""
+        with self._round:
+            reachable, latest = self._send_heartbeat()
+            if not reachable:
+                return self.status
+            due = self._last_fetch is None or self._monotonic() - self._last_fetch >= self._config_poll_s
+            newer = isinstance(latest, int) and latest > self._store.trusted_version
+            if newer or due:
+                # A heartbeat-triggered fetch reuses the last ETag (a refused document is not fetched
+                # again every minute); the periodic one retries a refused document from scratch, since
+                # a corrected clock or an upgraded app may now accept it.
+                etag = self._etag if (newer or self._last_outcome_accepted) else None
+                self._fetch_and_accept(etag)
+            return self.status
+
+    def _send_heartbeat(self) -> tuple[bool, int | None]:
+        """(service reachable, its latest config version for this kiosk)."""
+        rejection = self.status.rejection
+        try:
+            report = heartbeat_report(self._heartbeat_source(), config_rejection=rejection)
+            ack = self._api.heartbeat(report)
+        except NetworkError as error:
+            self._update(online=False, error=_one_line(error))
+            return False, None
+        except ApiError as error:
+            # Answered but refused (credential, clock): the service is there; try the config anyway.
+            self._update(online=True, error=_one_line(error))
+            return True, None
+        self._update(
+            online=True,
+            error=None,
+            last_heartbeat_at=ack.received_at,
+            clock_offset_s=ack.clock_offset_s,
+            latest_config_version=ack.latest_config_version,
+        )
+        return True, ack.latest_config_version
+
+    def _fetch_and_accept(self, etag: str | None) -> None:
+        self._last_fetch = self._monotonic()
+        try:
+            document = self._api.fetch_config(etag)
+        except NetworkError as error:
+            self._update(online=False, error=_one_line(error))
+            return
+        except ApiError as error:
+            if error.status == 404:  # no document for this kiosk: the local config stays
+                self._update(last_config_check_at=self._now())
+            else:
+                self._update(error=_one_line(error))
+            return
+        self._update(last_config_check_at=self._now())
+        if document is None:  # 304: nothing new
+            return
+        self._etag = document.etag or None
+        try:
+            verified = self._store.accept(document.content)
+        except RemoteConfigRejected as rejected:
+            self._last_outcome_accepted = False
+            self._update(rejection=rejected.code, rejection_detail=rejected.detail[:200])
+            return
+        except OSError as error:  # the state directory is full or read-only: nothing was trusted
+            self._last_outcome_accepted = False
+            self._update(rejection="store_failed", rejection_detail=error.strerror or type(error).__name__)
+            return
+        self._last_outcome_accepted = True
+        self._update(accepted_version=verified.version, rejection=None, rejection_detail=None)
