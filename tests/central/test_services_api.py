@@ -294,7 +294,7 @@ def admin_key() -> tuple[Ed25519PrivateKey, str]:
     return key, base64.b64encode(public).decode()
 
 
-def document(key: Ed25519PrivateKey, version: int, scope: dict[str, Any], **changes: Any) -> bytes:
+def document(key: Ed25519PrivateKey, version: Any, scope: dict[str, Any], **changes: Any) -> bytes:
     now = datetime.now(UTC).replace(microsecond=0)
     signed: dict[str, Any] = {
         "type": "kiosk-config",
