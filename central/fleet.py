@@ -36,6 +36,7 @@ from central.problems import ProblemError, not_found
 from central.signing import KIOSK_ID_PATTERN
 
 MAX_DOCUMENT_BYTES = 256 * 1024  # the kiosks' own limit
+DOCUMENT_TYPE = "kiosk-config"
 GROUP_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 HEARTBEAT_INTERVAL_S = 60
 OFFLINE_AFTER_S = 3 * HEARTBEAT_INTERVAL_S
@@ -222,8 +223,8 @@ class FleetService:
             signed = json.loads(payload.decode("utf-8"))
         except ValueError:
             signed = None
-        if not isinstance(signed, dict):
-            raise _refused("malformed-config", "The signed payload is not a JSON object.")
+        if not isinstance(signed, dict) or signed.get("type") != DOCUMENT_TYPE:
+            raise _refused("malformed-config", f"The signed payload is not a {DOCUMENT_TYPE} JSON object.")
         return key_id, signed
 
     def publish_config(self, raw: bytes) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -115,3 +116,18 @@ def test_provision_with_groups(tmp_path: Path) -> None:
             assert session.get(KioskRow, "hall-a-02") is None
     finally:
         db.dispose()
+
+
+def test_upgrade_destroys_the_old_server_signing_key(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # a database from before administrator-signed configuration
+        old.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at DATETIME)")
+        old.execute("INSERT INTO schema_migrations VALUES (1, '2026-01-01')")
+        old.execute("CREATE TABLE signing_keys (key_id VARCHAR(32) PRIMARY KEY, private_key BLOB)")
+        old.execute("INSERT INTO signing_keys VALUES ('0123456789abcdef', x'2d2d2d2d')")
+    old.close()
+    assert run("--db", f"sqlite:///{path}", "migrate").returncode == 0
+    with sqlite3.connect(path) as upgraded:
+        tables = {name for (name,) in upgraded.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    upgraded.close()
+    assert "signing_keys" not in tables and "config_keys" in tables

@@ -409,6 +409,7 @@ def test_refused_documents_leave_nothing_stored(fresh: CentralServer) -> None:
         "two scopes": (document(key, 8, {"fleet": True, "kiosk": "x"}), 422, "invalid-config-scope"),
         "fleet false": (document(key, 8, {"fleet": False}), 422, "invalid-config-scope"),
         "bad group": (document(key, 8, {"group": "a b"}), 422, "invalid-config-scope"),
+        "wrong type": (document(key, 8, {"fleet": True}, type="firmware"), 422, "malformed-config"),
     }
     for case, (raw, status, slug) in refused.items():
         answer = publish(fresh, raw)
