@@ -1,9 +1,20 @@
 """The composition root: the one place that builds the kiosk's object graph from configuration.
 
 Nothing else constructs long-lived collaborators, and there is no module-level application state: the
-UI, the headless tour, the technician commands and the tests all call ``build_kiosk`` and hold the
-``Kiosk`` it returns. Every seam (clock, ``post``, devices, API client, submissions) can be replaced by a
-fake through the keyword arguments.
+Qt application, the headless tour, the technician commands and the tests all call ``build_kiosk`` and
+hold the ``Kiosk`` it returns.
+
+What is built, from the config:
+
+- logging (redacted JSON lines in the state directory), the clock, the event bus, the worker pool;
+- the central service's API client, the outbox with its sync relay (``Submissions``), and the flows'
+  ports over them (``applications``, ``services``, the catalogue source);
+- the device manager with one worker thread per configured device, and the printer port over it.
+
+Every seam can be replaced by a fake through the keyword arguments (``catalog=``, ``applications=``,
+``services=``, ``printer=``, ``devices=``, ``clock=``). A part that cannot be built falls back to a null
+object and says why in the log: no credential means applications cannot be taken and live services are
+unavailable; no printer means the receipt's QR code is shown on screen instead.
 """
 
 from __future__ import annotations
@@ -11,13 +22,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kiosk.catalog import Catalog, builtin_catalog
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
 from kiosk.dispatch import BackgroundWork, Post
-from kiosk.events import EventBus
+from kiosk.events import Event, EventBus
+from kiosk.flows.ports import (
+    Applications,
+    NoApplications,
+    NoPrinter,
+    NoServices,
+    ReceiptPrinter,
+    Services,
+)
 from kiosk.logs import Redactor, configure_logging
+
+if TYPE_CHECKING:
+    from devices.manager import DeviceManager
+    from kiosk.api_client import ApiClient
+    from kiosk.submissions import Submissions
 
 log = logging.getLogger(__name__)
 
@@ -32,22 +57,34 @@ class Kiosk:
     events: EventBus
     redactor: Redactor
     work: BackgroundWork
-    parts: dict[str, Any] = field(default_factory=dict)
+    catalog: Catalog
+    applications: Applications
+    services: Services
+    printer: ReceiptPrinter
+    catalog_source: Callable[[], Catalog | None] | None = None
+    api: ApiClient | None = None
+    submissions: Submissions | None = None
+    devices: DeviceManager | None = None
+    device_objects: dict[str, Any] = field(default_factory=dict)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def on_close(self, closer: Callable[[], None]) -> None:
         """Register a shutdown step; steps run in reverse order of registration."""
         self._closers.append(closer)
 
+    def publish_later(self, event: Event) -> None:
+        """Publish ``event`` on the core thread; safe to call from any thread."""
+        self.post(lambda: self.events.publish(event))
+
     def close(self) -> None:
-        """Stop background work and release devices and storage. Safe to call twice."""
+        """Stop background work, then release devices, the outbox and connections. Safe to call twice."""
+        self.work.shutdown(wait=False)
         while self._closers:
             closer = self._closers.pop()
             try:
                 closer()
             except Exception:
                 log.exception("shutdown step failed")
-        self.work.shutdown(wait=False)
 
 
 def build_kiosk(
@@ -57,9 +94,15 @@ def build_kiosk(
     clock: Clock | None = None,
     redactor: Redactor | None = None,
     configure_logs: bool = True,
-    **seams: Any,
+    catalog: Catalog | None = None,
+    applications: Applications | None = None,
+    services: Services | None = None,
+    printer: ReceiptPrinter | None = None,
+    devices: DeviceManager | None = None,
+    connect_central: bool = True,
+    connect_devices: bool = True,
 ) -> Kiosk:
-    """Build the kiosk from ``config``; ``seams`` replace parts by name (``api=``, ``devices=``, ...)."""
+    """Build the kiosk from ``config``. Seams passed in are used as they are and not built."""
     redactor = redactor or Redactor()
     if configure_logs:
         config.ensure_state_dir()
@@ -71,7 +114,91 @@ def build_kiosk(
         events=EventBus(),
         redactor=redactor,
         work=BackgroundWork(post),
+        catalog=catalog or builtin_catalog(),
+        applications=applications or NoApplications(),
+        services=services or NoServices(),
+        printer=printer or NoPrinter(),
     )
-    kiosk.parts.update(seams)
-    log.info("kiosk built", extra={"kiosk_id": config.kiosk.id, "parts": sorted(kiosk.parts)})
+    if connect_central and applications is None and services is None:
+        _connect_central(kiosk)
+    if devices is not None:
+        kiosk.devices = devices
+    elif connect_devices:
+        _connect_devices(kiosk)
+    if printer is None and kiosk.devices is not None and "printer" in kiosk.devices.names:
+        from kiosk.flows.devices import DevicePrinter
+
+        kiosk.printer = DevicePrinter(kiosk.devices)
+    log.info("kiosk built", extra={"kiosk_id": config.kiosk.id, "online_parts": _built_parts(kiosk)})
     return kiosk
+
+
+def _built_parts(kiosk: Kiosk) -> list[str]:
+    parts = {"api": kiosk.api, "outbox": kiosk.submissions, "devices": kiosk.devices}
+    return sorted(name for name, part in parts.items() if part is not None)
+
+
+def _connect_central(kiosk: Kiosk) -> None:
+    """The API client, the outbox and relay, and the flows' ports over them."""
+    from kiosk.api_client import ApiClient, load_secret
+    from kiosk.flows.services import ApiServices, OutboxApplications
+    from kiosk.submissions import Submissions
+
+    config = kiosk.config
+    try:
+        secret = load_secret(config.credential_path)
+    except OSError:
+        log.warning("no kiosk credential: applications and live services are unavailable")
+        return
+    client = ApiClient(
+        config.api.base_url,
+        config.kiosk.id,
+        secret,
+        connect_timeout=config.api.connect_timeout_s,
+        read_timeout=config.api.read_timeout_s,
+    )
+    kiosk.api = client
+    kiosk.on_close(client.close)
+    try:
+        submissions = Submissions.from_config(config, client, publish=kiosk.publish_later)
+    except Exception as exc:  # the outbox is the one place applications are kept: say why it is missing
+        log.error("outbox unavailable: %s", type(exc).__name__)
+        return
+    submissions.start()
+    kiosk.on_close(submissions.close)
+    kiosk.submissions = submissions
+    kiosk.applications = OutboxApplications(submissions, client)
+    answered = submissions.relay.connectivity.record_answer
+    kiosk.services = ApiServices(client, on_answer=answered)
+
+    def fetch_catalog() -> Catalog | None:
+        api_catalog = client.get_catalog(None)
+        answered()
+        return Catalog.from_api(api_catalog) if api_catalog is not None else None
+
+    kiosk.catalog_source = fetch_catalog
+
+
+def _connect_devices(kiosk: Kiosk) -> None:
+    """One driver per configured device kind, under a manager with a worker thread each."""
+    from devices.base import DeviceError
+    from devices.manager import DeviceManager
+    from devices.registry import open_device
+
+    config = kiosk.config
+    manager = DeviceManager(kiosk.post)
+    for kind, uri in (
+        ("idcard", config.devices.idcard),
+        ("scanner", config.devices.scanner),
+        ("printer", config.devices.printer),
+    ):
+        try:
+            device = open_device(kind, uri)
+        except DeviceError as exc:
+            log.error("device not configured", extra={"device": kind, "code": exc.code})
+            continue
+        manager.add(kind, device)
+        kiosk.device_objects[kind] = device
+    manager.start()
+    kiosk.on_close(manager.stop)
+    kiosk.devices = manager

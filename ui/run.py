@@ -1,4 +1,4 @@
-"""Run the kiosk: the Qt application with the real backends, until the process is stopped."""
+"""Run the kiosk: the Qt application over the object graph ``build_kiosk`` makes, until stopped."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
     from kiosk.app import build_kiosk
     from ui.adapters.post import QtPost
     from ui.app import CjkFontMissing, build_ui, choose_renderer
-    from ui.wiring import build_backends
 
     choose_renderer()
     if config.ui.virtual_keyboard:
@@ -38,29 +37,27 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
         os.environ["QT_IM_MODULE"] = "qtvirtualkeyboard"
     app = QGuiApplication(sys.argv[:1])
     post = QtPost()
-    # The composition root: logging (redacted, to the state dir), the clock and the worker pool.
+    # The composition root: logging, clock, worker pool, API client, outbox and relay, devices.
     kiosk = build_kiosk(config, post=post)
     work = kiosk.work
-    backends = build_backends(config, post)
     try:
         ui = build_ui(
-            catalog=backends.catalog,
-            applications=backends.applications,
-            services=backends.services,
-            printer=backends.printer,
+            catalog=kiosk.catalog,
+            applications=kiosk.applications,
+            services=kiosk.services,
+            printer=kiosk.printer,
             runner=work,
             clock=kiosk.clock,
             settings=session_settings(config),
             kiosk_id=config.kiosk.id,
-            catalog_source=backends.catalog_source,
-            devices=backends.devices,
+            catalog_source=kiosk.catalog_source,
+            devices=kiosk.devices,
             fullscreen=fullscreen,
             voice=config.ui.voice,
             virtual_keyboard=config.ui.virtual_keyboard,
         )
     except CjkFontMissing as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
-        backends.close()
         kiosk.close()
         return 3
 
@@ -77,7 +74,6 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
     signal.signal(signal.SIGINT, stop)
     code = app.exec()
     ui.close()
-    backends.close()
     kiosk.close()
     return int(code)
 

@@ -135,12 +135,11 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
     """Entry point of ``kiosk --headless-tour DIR``."""
     from PySide6.QtGui import QGuiApplication
 
-    from kiosk.dispatch import BackgroundWork
+    from kiosk.app import build_kiosk
     from ui.adapters.post import QtPost
     from ui.app import CjkFontMissing, build_ui, choose_renderer
     from ui.run import session_settings
     from ui.tour_scripts import scripts_for
-    from ui.wiring import build_backends
 
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.png"):
@@ -148,36 +147,36 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
     choose_renderer("offscreen")
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
     post = QtPost()
-    work = BackgroundWork(post)
-    backends = build_backends(config, post)
     clock = TourClock()
+    kiosk = build_kiosk(config, post=post, clock=clock)
+    work = kiosk.work
     try:
         ui = build_ui(
-            catalog=backends.catalog,
-            applications=backends.applications,
-            services=backends.services,
-            printer=backends.printer,
+            catalog=kiosk.catalog,
+            applications=kiosk.applications,
+            services=kiosk.services,
+            printer=kiosk.printer,
             runner=work,
             clock=clock,
             settings=session_settings(config),
             kiosk_id=config.kiosk.id,
-            catalog_source=backends.catalog_source,
-            devices=backends.devices,
+            catalog_source=kiosk.catalog_source,
+            devices=kiosk.devices,
             fullscreen=False,
             headless=True,
         )
     except CjkFontMissing as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
+        kiosk.close()
         return 3
     ui.window.resize(1920, 1080)
     tour = Tour(ui, out, app)
     tour.extras["skip_clock"] = clock.skip
-    tour.extras["devices"] = backends.device_objects
+    tour.extras["devices"] = kiosk.device_objects
     combos = COMBINATIONS[:1] if quick else COMBINATIONS
-    tour.run(combos, scripts_for(backends))
+    tour.run(combos, scripts_for(kiosk))
     ui.close()
-    work.shutdown(wait=False)
-    backends.close()
+    kiosk.close()
     print(f"tour: {len(tour.shots)} screenshots in {out}")
     if ui.warnings:
         print("tour: QML warnings:\n  " + "\n  ".join(ui.warnings), file=sys.stderr)

@@ -8,7 +8,6 @@ import pytest
 
 from devices.emulators.idcard import SamReaderEmulator
 from kiosk.config import KioskConfig
-from kiosk.dispatch import BackgroundWork
 from tests.support.central import running_central
 from tests.ui.helpers import pump
 
@@ -16,12 +15,12 @@ pytestmark = pytest.mark.ui
 
 
 def test_citizen_flows_against_the_central_service_and_device_emulators(qapp, qt_warnings, tmp_path) -> None:
+    from kiosk.app import build_kiosk
     from ui.adapters.post import QtPost
     from ui.app import build_ui
     from ui.run import session_settings
     from ui.tour import Tour
     from ui.tour_scripts import apply_instant, apply_rejected, apply_text_answer, query_balance, track
-    from ui.wiring import build_backends
 
     receipts = tmp_path / "receipts"
     receipts.mkdir()
@@ -40,26 +39,26 @@ def test_citizen_flows_against_the_central_service_and_device_emulators(qapp, qt
             }
         )
         post = QtPost()
-        work = BackgroundWork(post)
-        backends = build_backends(config, post)
+        kiosk = build_kiosk(config, post=post, configure_logs=False)
+        work = kiosk.work
         ui = build_ui(
-            catalog=backends.catalog,
-            applications=backends.applications,
-            services=backends.services,
-            printer=backends.printer,
+            catalog=kiosk.catalog,
+            applications=kiosk.applications,
+            services=kiosk.services,
+            printer=kiosk.printer,
             runner=work,
-            clock=__import__("kiosk.clock", fromlist=["SystemClock"]).SystemClock(),
+            clock=kiosk.clock,
             settings=session_settings(config),
             kiosk_id=config.kiosk.id,
             fullscreen=False,
             headless=True,
-            catalog_source=backends.catalog_source,
-            devices=backends.devices,
+            catalog_source=kiosk.catalog_source,
+            devices=kiosk.devices,
         )
         try:
             tour = Tour(ui, tmp_path / "shots", None)
             (tmp_path / "shots").mkdir()
-            tour.extras["devices"] = backends.device_objects
+            tour.extras["devices"] = kiosk.device_objects
             tour.extras["place_card"] = reader.place_card
             tour.extras["remove_card"] = reader.remove_card
             tour.run(
@@ -76,5 +75,4 @@ def test_citizen_flows_against_the_central_service_and_device_emulators(qapp, qt
         finally:
             ui.close()
             pump(0.1)
-            work.shutdown()
-            backends.close()
+            kiosk.close()
