@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 from typing import Any
 
@@ -63,16 +62,9 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
 
     _publish_session_events(ui, kiosk)
 
-    def stop(*_: object) -> None:
-        # The lockdown refuses to close the window; a stop requested by the system must get through.
-        lockdown = ui.extras.get("lockdown")
-        if lockdown is not None:
-            lockdown.release()
-        app.quit()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    hook = _install_graceful_stop(app, ui, kiosk)
     code = app.exec()
+    hook.close()
     ui.close()
     kiosk.close()
     return int(code)
@@ -92,3 +84,39 @@ def _publish_session_events(ui: Any, kiosk: Any) -> None:
 
     ui.journey.subscribe(on_state)
     ui.session.on_wipe(lambda reason: kiosk.events.publish(SessionDidEnd(reason.value)))
+
+
+def _install_graceful_stop(app: Any, ui: Any, kiosk: Any) -> Any:
+    """SIGTERM/SIGINT: stop taking input, let a running save or submit finish (or abandon it after
+    10 s: what was confirmed is already durable in the outbox), end the citizen's session with its
+    wipe, then leave the event loop; ``kiosk.close()`` then closes the outbox and the devices."""
+    from kiosk.sdnotify import SdNotifier
+    from kiosk.session import EndReason
+    from kiosk.shutdown import GracefulShutdown
+    from ui.signals import install_shutdown_hook
+
+    def stop_input() -> None:
+        # The lockdown refuses to close the window; a stop requested by the system must get through.
+        lockdown = ui.extras.get("lockdown")
+        if lockdown is not None:
+            lockdown.release()
+        root = ui.window.contentItem()
+        if root is not None:
+            root.setEnabled(False)  # no more touches
+        if kiosk.devices is not None:
+            for name in ("idcard", "scanner"):
+                if name in kiosk.devices.names:
+                    kiosk.devices.disable(name)  # no more cards or codes
+
+    def end_session() -> None:
+        if ui.session.active:
+            ui.session.end(EndReason.CANCELLED)
+
+    shutdown = GracefulShutdown(
+        stop_input=stop_input,
+        is_idle=lambda: not ui.journey.is_working,
+        abandon=lambda: None,  # the session's end below wipes whatever step was running
+        close_steps=[("end session", end_session)],
+        notifier=SdNotifier.from_environment(),
+    )
+    return install_shutdown_hook(app, shutdown)
