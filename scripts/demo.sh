@@ -56,7 +56,10 @@ if [[ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" && -z "${DEMO_HEADLESS:-}" ]]; then
 else
   echo "No display: running the scripted citizen tour offscreen"
   status=0
-  QT_QPA_PLATFORM=offscreen .venv/bin/kiosk --config "$CONFIG" --headless-tour "$OUT_ABS/screens" ${DEMO_QUICK:+--quick} || status=$?
+  # The ID card reader and the receipt printer are the real drivers, talking to emulators on
+  # pseudo-terminals; the QR scanner is the simulated one (the tour shows it codes).
+  QT_QPA_PLATFORM=offscreen .venv/bin/kiosk --config "$CONFIG" --headless-tour "$OUT_ABS/screens" \
+    --emulated-devices --receipts "$OUT_ABS/receipts" ${DEMO_QUICK:+--quick} || status=$?
   echo "Screenshots:      $OUT_ABS/screens"
   echo "Receipt previews: $OUT_ABS/receipts"
   exit "$status"

@@ -38,15 +38,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick", action="store_true", help="with --headless-tour: standard theme in Chinese only"
     )
+    parser.add_argument(
+        "--emulated-devices",
+        action="store_true",
+        help="with --headless-tour: real ID card and printer drivers against emulators on pseudo-terminals",
+    )
+    parser.add_argument(
+        "--receipts", type=Path, metavar="DIR", help="with --emulated-devices: where receipt previews go"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
-    if args_in[:1] == ["queue"]:
+    if "queue" in args_in[:3]:  # ``kiosk queue ...`` or ``kiosk --config FILE queue ...``
         from kiosk import queue_cli
 
-        result = queue_cli.main(args_in[1:])
+        at = args_in.index("queue")
+        result = queue_cli.main(args_in[:at] + args_in[at + 1 :])
         return int(result or 0)
     args = _parser().parse_args(args_in)
 
@@ -61,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         from ui.tour import run_tour_command
 
-        return run_tour_command(config, args.headless_tour, quick=args.quick)
+        return run_tour_command(
+            config,
+            args.headless_tour,
+            quick=args.quick,
+            emulated_devices=args.emulated_devices,
+            receipts=args.receipts,
+        )
     from ui.run import run_kiosk
 
     return run_kiosk(config, fullscreen=not args.windowed)

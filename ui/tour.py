@@ -131,8 +131,56 @@ def browse(t: Tour) -> None:
         t.shot()
 
 
-def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> int:
-    """Entry point of ``kiosk --headless-tour DIR``."""
+def run_tour_command(
+    config: KioskConfig,
+    out: Path,
+    *,
+    quick: bool = False,
+    emulated_devices: bool = False,
+    receipts: Path | None = None,
+) -> int:
+    """Entry point of ``kiosk --headless-tour DIR``.
+
+    With ``emulated_devices`` the ID card reader and the receipt printer are the real drivers talking to
+    emulators on pseudo-terminals started here (the card is placed and taken back as a citizen would),
+    and a preview PNG of every printed receipt is written to ``receipts`` (default ``DIR/receipts``).
+    """
+    from contextlib import ExitStack
+
+    with ExitStack() as emulators:
+        extras: dict[str, Any] = {}
+        printer_emulator = None
+        if emulated_devices:
+            from devices.emulators.idcard import SamReaderEmulator
+            from devices.printer.emulator import SerialPrinterEmulator
+
+            reader = emulators.enter_context(SamReaderEmulator())
+            printer_emulator = emulators.enter_context(SerialPrinterEmulator())
+            config = config.with_overrides(
+                {"devices": {"idcard": f"sam://{reader.path}", "printer": printer_emulator.uri}}
+            )
+            extras = {"place_card": reader.place_card, "remove_card": reader.remove_card}
+        code = _run_tour(config, out, quick=quick, extras=extras)
+        if printer_emulator is not None:
+            count = write_receipt_previews(printer_emulator.core.printed, receipts or out / "receipts")
+            print(f"tour: {count} receipt previews in {receipts or out / 'receipts'}")
+        return code
+
+
+def write_receipt_previews(printed: bytes, directory: Path) -> int:
+    """One PNG per receipt (each starts with ESC @) rendered from the bytes the printer received."""
+    from devices.printer.preview import render_preview
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("receipt-*.png"):
+        old.unlink()
+    jobs = [b"\x1b@" + chunk for chunk in printed.split(b"\x1b@") if chunk.strip(b"\x00\n")]
+    for number, job in enumerate(jobs, 1):
+        render_preview(job).save(directory / f"receipt-{number:02d}.png")
+    return len(jobs)
+
+
+def _run_tour(config: KioskConfig, out: Path, *, quick: bool, extras: dict[str, Any]) -> int:
     from PySide6.QtGui import QGuiApplication
 
     from kiosk.app import build_kiosk
@@ -173,6 +221,7 @@ def run_tour_command(config: KioskConfig, out: Path, *, quick: bool = False) -> 
     tour = Tour(ui, out, app)
     tour.extras["skip_clock"] = clock.skip
     tour.extras["devices"] = kiosk.device_objects
+    tour.extras.update(extras)
     combos = COMBINATIONS[:1] if quick else COMBINATIONS
     tour.run(combos, scripts_for(kiosk))
     ui.close()
