@@ -225,6 +225,8 @@ def _migration_2_admin_config_keys(connection: Any) -> None:
     # is destroyed and administrators' public keys get their table.
     ConfigKeyRow.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
     connection.execute(text("DROP TABLE IF EXISTS signing_keys"))
+    # Documents the server composed and signed itself no kiosk can verify any more.
+    connection.execute(text("DELETE FROM config_documents"))
 
 
 # Ordered, append-only: a new schema change is a new function at the end.

@@ -165,8 +165,8 @@ def _scope_of(scope: Any) -> tuple[str, str]:
 
 
 def _document_text(row: ConfigDocumentRow) -> str | None:
-    # The published envelope is kept verbatim as one string inside the row's JSON column; rows from
-    # before administrator signing hold plain settings and are never served.
+    # The published envelope is kept verbatim as one string inside the row's JSON column (a JSON
+    # string round-trips exactly). Rows from before administrator signing are removed by migration 2.
     document = row.settings.get("document") if isinstance(row.settings, dict) else None
     return document if isinstance(document, str) else None
 
@@ -267,32 +267,37 @@ class FleetService:
             "key_id": key_id,
         }
 
+    def _newest_id(self, session: Any, kiosk_id: str) -> tuple[int, int] | None:
+        """(row id, version) of the newest document covering the kiosk; documents are not loaded."""
+        kiosk = session.get(KioskRow, kiosk_id)
+        groups = sorted(_groups_of(kiosk)) if kiosk is not None else []
+        newest = session.execute(
+            select(ConfigDocumentRow.id, ConfigDocumentRow.version)
+            .where(
+                or_(
+                    ConfigDocumentRow.scope == "fleet",
+                    (ConfigDocumentRow.scope == "group") & ConfigDocumentRow.target.in_(groups),
+                    (ConfigDocumentRow.scope == "kiosk") & (ConfigDocumentRow.target == kiosk_id),
+                )
+            )
+            .order_by(ConfigDocumentRow.version.desc())
+            .limit(1)
+        ).first()
+        return None if newest is None else (int(newest[0]), int(newest[1]))
+
     def config_for(self, kiosk_id: str) -> StoredConfig | None:
         """The newest stored document whose scope covers the kiosk (fleet, its groups, itself)."""
         with self._db.read() as session:
-            kiosk = session.get(KioskRow, kiosk_id)
-            groups = sorted(_groups_of(kiosk)) if kiosk is not None else []
-            rows = session.execute(
-                select(ConfigDocumentRow)
-                .where(
-                    or_(
-                        ConfigDocumentRow.scope == "fleet",
-                        (ConfigDocumentRow.scope == "group") & ConfigDocumentRow.target.in_(groups),
-                        (ConfigDocumentRow.scope == "kiosk") & (ConfigDocumentRow.target == kiosk_id),
-                    )
-                )
-                .order_by(ConfigDocumentRow.version.desc())
-            ).scalars()
-            for row in rows:
-                document = _document_text(row)
-                if document is not None:
-                    return StoredConfig(row.version, document.encode("utf-8"))
-        return None
+            newest = self._newest_id(session, kiosk_id)
+            row = session.get(ConfigDocumentRow, newest[0]) if newest else None
+            document = _document_text(row) if row is not None else None
+            return None if row is None or document is None else StoredConfig(row.version, document.encode())
 
     def latest_version(self, kiosk_id: str) -> int | None:
         """The configuration version a kiosk should be running (None when no document covers it)."""
-        stored = self.config_for(kiosk_id)
-        return stored.version if stored else None
+        with self._db.read() as session:
+            newest = self._newest_id(session, kiosk_id)
+        return newest[1] if newest else None
 
     # -- heartbeats and listing -------------------------------------------------------------
 

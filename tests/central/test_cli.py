@@ -125,9 +125,13 @@ def test_upgrade_destroys_the_old_server_signing_key(tmp_path: Path) -> None:
         old.execute("INSERT INTO schema_migrations VALUES (1, '2026-01-01')")
         old.execute("CREATE TABLE signing_keys (key_id VARCHAR(32) PRIMARY KEY, private_key BLOB)")
         old.execute("INSERT INTO signing_keys VALUES ('0123456789abcdef', x'2d2d2d2d')")
+        old.execute("CREATE TABLE config_documents (id INTEGER PRIMARY KEY, version INTEGER, settings JSON)")
+        old.execute("""INSERT INTO config_documents VALUES (1, 4, '{"language": "en"}')""")
     old.close()
     assert run("--db", f"sqlite:///{path}", "migrate").returncode == 0
     with sqlite3.connect(path) as upgraded:
         tables = {name for (name,) in upgraded.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        documents = upgraded.execute("SELECT count(*) FROM config_documents").fetchone()
     upgraded.close()
     assert "signing_keys" not in tables and "config_keys" in tables
+    assert documents == (0,)  # server-signed documents are gone

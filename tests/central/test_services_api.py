@@ -432,3 +432,33 @@ def test_refused_config_rejection_shows_in_the_fleet_listing(fresh: CentralServe
     ).json()
     mine = next(k for k in listing if k["kiosk_id"] == fresh.kiosk_id)
     assert mine["config_rejection"] == "unknown_key" and "config_rejected" in mine["alerts"]
+
+
+def test_publishing_on_postgresql_keeps_versions_monotonic() -> None:
+    from tests.support.central import PostgresUnavailable, start_postgres
+
+    try:
+        cluster = start_postgres()
+    except PostgresUnavailable as error:
+        pytest.skip(f"PostgreSQL tests skipped: {error}")
+    try:
+        with running_central(db_url=cluster.new_database()) as server:
+            key, public = admin_key()
+            server.register_config_key(public)
+            racing = [document(key, 2, {"fleet": True}, config_id=f"race-{n}") for n in range(6)]
+            answers: list[int] = []
+            threads = [
+                threading.Thread(target=lambda raw=raw: answers.append(publish(server, raw).status_code))
+                for raw in racing
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            assert sorted(answers) == [200, 409, 409, 409, 409, 409]  # one of the simultaneous publishes wins
+            assert stored_documents(server) == 1
+            with server.client() as client:
+                served = client.fetch_config(None)
+                assert served is not None and served.content in racing
+    finally:
+        cluster.stop()
