@@ -27,8 +27,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from kiosk.api_client import ApiError, HeartbeatAck, NetworkError, SignedConfig
+from kiosk.clock import Clock
+from kiosk.config import KioskConfig
 from kiosk.heartbeat import Heartbeat
-from kiosk.remote_config import RemoteConfigRejected, RemoteConfigStore
+from kiosk.remote_config import RemoteConfigRejected, RemoteConfigStore, key_id, load_public_key
 
 DEFAULT_CONFIG_POLL_S = 1800.0
 # What the service accepts for these heartbeat fields (longer values would make it refuse the beat).
@@ -62,6 +64,25 @@ class SyncStatus:
     rejection: str | None = None
     rejection_detail: str | None = None
     error: str | None = None
+
+
+def remote_config_store(local: KioskConfig, *, app_version: str, clock: Clock) -> RemoteConfigStore:
+    """The config store for this kiosk, from the *local* config file's ``[fleet]`` section.
+
+    Pinned keys and groups are read from ``local`` only (never from a remote document); with no key
+    pinned every document is refused and the local config stays in force. Documents live in
+    ``<state dir>/remote-config``. Raises ``ConfigError`` for a pinned key that cannot be read.
+    """
+    keys = [load_public_key(text) for text in local.fleet.pinned_keys]
+    return RemoteConfigStore(
+        local.state_dir / "remote-config",
+        pinned_keys={key_id(key): key for key in keys},
+        kiosk_id=local.kiosk.id,
+        groups=frozenset(local.fleet.groups),
+        app_version=app_version,
+        base_config=local,
+        clock=clock,
+    )
 
 
 def heartbeat_report(beat: Heartbeat, *, config_rejection: str | None = None) -> dict[str, Any]:

@@ -18,9 +18,9 @@ from kiosk.admin_cli import main as admin_main
 from kiosk.api_client import ApiClient
 from kiosk.clock import SystemClock
 from kiosk.config import KioskConfig
-from kiosk.fleet_sync import FleetSync, heartbeat_report
+from kiosk.fleet_sync import FleetSync, heartbeat_report, remote_config_store
 from kiosk.heartbeat import Heartbeat
-from kiosk.remote_config import RemoteConfigStore, key_id, load_public_key
+from kiosk.remote_config import RemoteConfigStore
 from tests.support.central import CentralServer, running_central
 
 
@@ -73,15 +73,14 @@ class Admin:
 
 
 def kiosk_store(tmp_path: Path, server: CentralServer, *pinned: str) -> RemoteConfigStore:
-    keys = [load_public_key(text) for text in pinned]
-    return RemoteConfigStore(
-        tmp_path / "remote-config",
-        pinned_keys={key_id(k): k for k in keys},
-        kiosk_id=server.kiosk_id,
-        app_version="0.1.0",
-        base_config=KioskConfig.model_validate({"kiosk": {"id": server.kiosk_id}}),
-        clock=SystemClock(),
+    local = KioskConfig.model_validate(
+        {
+            "kiosk": {"id": server.kiosk_id},
+            "storage": {"state_dir": str(tmp_path / "state")},
+            "fleet": {"pinned_keys": list(pinned)},
+        }
     )
+    return remote_config_store(local, app_version="0.1.0", clock=SystemClock())
 
 
 def heartbeat_source(server: CentralServer, store: RemoteConfigStore) -> Heartbeat:
