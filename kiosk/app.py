@@ -19,12 +19,13 @@ unavailable; no printer means the receipt's QR code is shown on screen instead.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from kiosk.catalog import Catalog, builtin_catalog
+from kiosk.catalog import Catalog, CatalogError, builtin_catalog
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
 from kiosk.dispatch import BackgroundWork, Post
@@ -38,6 +39,7 @@ from kiosk.flows.ports import (
     Services,
 )
 from kiosk.logs import Redactor, configure_logging
+from offline_cache.snapshots import SnapshotCorruptError, SnapshotStore
 
 if TYPE_CHECKING:
     from devices.manager import DeviceManager
@@ -45,6 +47,8 @@ if TYPE_CHECKING:
     from kiosk.submissions import Submissions
 
 log = logging.getLogger(__name__)
+
+CATALOG_SNAPSHOT = "catalog"
 
 
 @dataclass
@@ -171,12 +175,50 @@ def _connect_central(kiosk: Kiosk) -> None:
     answered = submissions.relay.connectivity.record_answer
     kiosk.services = ApiServices(client, on_answer=answered)
 
-    def fetch_catalog() -> Catalog | None:
-        api_catalog = client.get_catalog(None)
-        answered()
-        return Catalog.from_api(api_catalog) if api_catalog is not None else None
+    kiosk.catalog_source = _catalog_source(client, SnapshotStore(config.state_dir / "snapshots"), answered)
 
-    kiosk.catalog_source = fetch_catalog
+
+def _catalog_source(
+    client: ApiClient, snapshots: SnapshotStore, answered: Callable[[], None]
+) -> Callable[[], Catalog | None]:
+    """Fetch the central catalogue (with its ETag) on a worker thread; keep a snapshot of each new one.
+
+    While the central service cannot be reached, the first call returns the last snapshot, so a kiosk
+    restarted offline still offers the city's services. Returns None when nothing changed.
+    """
+    from kiosk.api_client import ApiError
+    from kiosk.api_client import Catalog as ApiCatalog
+
+    state: dict[str, str | None] = {"etag": None}
+
+    def from_snapshot() -> Catalog | None:
+        try:
+            snapshot = snapshots.load(CATALOG_SNAPSHOT)
+            if snapshot is None:
+                return None
+            catalog = Catalog.from_api(ApiCatalog.from_json(json.loads(snapshot.data), snapshot.etag or ""))
+        except (SnapshotCorruptError, ValueError, KeyError, TypeError, CatalogError) as exc:
+            log.warning("catalogue snapshot unusable: %s", type(exc).__name__)
+            return None
+        state["etag"] = snapshot.etag
+        return catalog
+
+    def fetch() -> Catalog | None:
+        try:
+            api_catalog = client.get_catalog(state["etag"])
+        except ApiError:
+            if state["etag"] is None and (catalog := from_snapshot()) is not None:
+                return catalog
+            raise
+        answered()
+        if api_catalog is None:
+            return None  # not modified since the ETag we hold
+        catalog = Catalog.from_api(api_catalog)
+        snapshots.save(CATALOG_SNAPSHOT, json.dumps(api_catalog.raw).encode(), etag=api_catalog.etag)
+        state["etag"] = api_catalog.etag
+        return catalog
+
+    return fetch
 
 
 def _connect_devices(kiosk: Kiosk) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig
 from kiosk.dispatch import QueuedPost
@@ -58,3 +60,41 @@ def test_real_graph_against_the_central_service_and_simulated_devices(tmp_path: 
         finally:
             kiosk.close()
             kiosk.close()  # twice is harmless
+
+
+def test_a_kiosk_restarted_offline_still_offers_the_city_catalogue(tmp_path: Path) -> None:
+    from kiosk.api_client import NetworkError
+
+    with running_central(kiosk_id="app-kiosk-02") as server:
+        credential = tmp_path / "credential"
+        credential.write_bytes(server.secret)
+        config = config_for(
+            tmp_path,
+            kiosk={"id": server.kiosk_id},
+            api={"base_url": server.base_url, "credential_path": str(credential), "connect_timeout_s": 0.5},
+        )
+        first = build_kiosk(config, post=QueuedPost(), configure_logs=False, connect_devices=False)
+        try:
+            assert first.catalog_source is not None
+            online = first.catalog_source()
+            assert online is not None and len(online.items) > 1000
+            assert first.catalog_source() is None  # unchanged since the ETag it holds
+        finally:
+            first.close()
+        server.stop()
+        restarted = build_kiosk(config, post=QueuedPost(), configure_logs=False, connect_devices=False)
+        try:
+            assert restarted.catalog_source is not None
+            offline = restarted.catalog_source()
+            assert offline is not None
+            assert [item.code for item in offline.items] == [item.code for item in online.items]
+        finally:
+            restarted.close()
+        (tmp_path / "state" / "snapshots" / "catalog.snapshot").write_bytes(b"torn")
+        broken = build_kiosk(config, post=QueuedPost(), configure_logs=False, connect_devices=False)
+        try:
+            assert broken.catalog_source is not None
+            with pytest.raises(NetworkError):  # no snapshot to fall back on: the built-in one stays
+                broken.catalog_source()
+        finally:
+            broken.close()
