@@ -221,6 +221,9 @@ class RemoteConfigStore:
             raise RemoteConfigRejected("schema", "settings must be an object")
         if "kiosk" in settings and "id" in settings["kiosk"]:
             raise RemoteConfigRejected("schema", "settings may not change the kiosk id")
+        # Trust comes from the local file only: a document may not change who may sign documents.
+        if isinstance(settings.get("fleet"), dict) and {"pinned_keys", "groups"} & set(settings["fleet"]):
+            raise RemoteConfigRejected("schema", "settings may not change pinned keys or groups")
         try:
             config = self._base.with_overrides(settings)
         except ConfigError as exc:

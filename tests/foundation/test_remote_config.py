@@ -103,6 +103,8 @@ def test_a_key_that_is_not_pinned_is_refused(store) -> None:
         ({"settings": {"session": {"idle_warning_s": 1}}}, "invalid_settings"),
         ({"settings": {"sesion": {}}}, "invalid_settings"),
         ({"settings": {"kiosk": {"id": "hijack"}}}, "schema"),
+        ({"settings": {"fleet": {"pinned_keys": []}}}, "schema"),
+        ({"settings": {"fleet": {"groups": ["hall-a", "all"]}}}, "schema"),
     ],
 )
 def test_each_check_refuses_what_it_guards(store, key, changes, code) -> None:
