@@ -29,7 +29,7 @@ from kiosk.catalog import Catalog, CatalogError, builtin_catalog
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import KioskConfig
 from kiosk.dispatch import BackgroundWork, Post
-from kiosk.events import Event, EventBus
+from kiosk.events import ConfigDidActivate, Event, EventBus, SessionDidEnd, SessionDidStart
 from kiosk.flows.ports import (
     Applications,
     NoApplications,
@@ -44,11 +44,25 @@ from offline_cache.snapshots import SnapshotCorruptError, SnapshotStore
 if TYPE_CHECKING:
     from devices.manager import DeviceManager
     from kiosk.api_client import ApiClient
+    from kiosk.fleet_loop import FleetLoop
+    from kiosk.fleet_sync import FleetSync
+    from kiosk.heartbeat import Heartbeat
+    from kiosk.remote_config import RemoteConfigStore
     from kiosk.submissions import Submissions
 
 log = logging.getLogger(__name__)
 
 CATALOG_SNAPSHOT = "catalog"
+
+
+def app_version() -> str:
+    """The installed distribution's version (what heartbeats and config documents compare)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("civic-kiosk")
+    except PackageNotFoundError:
+        return "0.0.0"
 
 
 @dataclass
@@ -70,6 +84,9 @@ class Kiosk:
     submissions: Submissions | None = None
     devices: DeviceManager | None = None
     device_objects: dict[str, Any] = field(default_factory=dict)
+    remote_config: RemoteConfigStore | None = None
+    fleet: FleetSync | None = None
+    session_running: bool = False
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def on_close(self, closer: Callable[[], None]) -> None:
@@ -79,6 +96,21 @@ class Kiosk:
     def publish_later(self, event: Event) -> None:
         """Publish ``event`` on the core thread; safe to call from any thread."""
         self.post(lambda: self.events.publish(event))
+
+    def activate_config_if_idle(self) -> int | None:
+        """Make a newly accepted remote config active if no citizen is being served; its version, or None.
+
+        The document is stored as active at once and applies from the next start: an installed kiosk
+        is restarted by its service manager between citizens (see ``ui/run.py``).
+        """
+        if self.remote_config is None:
+            return None
+        activated = self.remote_config.activate(session_running=self.session_running)
+        if activated is None:
+            return None
+        log.info("remote configuration activated", extra={"version": activated.version})
+        self.events.publish(ConfigDidActivate(activated.version))
+        return activated.version
 
     def close(self) -> None:
         """Stop background work, then release devices, the outbox and connections. Safe to call twice."""
@@ -108,12 +140,16 @@ def build_kiosk(
 ) -> Kiosk:
     """Build the kiosk from ``config``. Seams passed in are used as they are and not built."""
     redactor = redactor or Redactor()
+    clock = clock or SystemClock()
+    store = _remote_config_store(config, clock)
+    if store is not None:
+        config = store.effective_config()  # the local file with the activated signed document over it
     if configure_logs:
         config.ensure_state_dir()
         configure_logging(level=config.logging.level, file=config.log_file, redactor=redactor)
     kiosk = Kiosk(
         config=config,
-        clock=clock or SystemClock(),
+        clock=clock,
         post=post,
         events=EventBus(),
         redactor=redactor,
@@ -123,6 +159,8 @@ def build_kiosk(
         services=services or NoServices(),
         printer=printer or NoPrinter(),
     )
+    kiosk.remote_config = store
+    _track_sessions(kiosk)
     if connect_central and applications is None and services is None:
         _connect_central(kiosk)
     if devices is not None:
@@ -133,8 +171,91 @@ def build_kiosk(
         from kiosk.flows.devices import DevicePrinter
 
         kiosk.printer = DevicePrinter(kiosk.devices)
+    if kiosk.api is not None and store is not None:
+        _connect_fleet(kiosk, kiosk.api, store)
     log.info("kiosk built", extra={"kiosk_id": config.kiosk.id, "online_parts": _built_parts(kiosk)})
     return kiosk
+
+
+def _remote_config_store(config: KioskConfig, clock: Clock) -> RemoteConfigStore | None:
+    from kiosk.config import ConfigError
+    from kiosk.fleet_sync import remote_config_store
+
+    try:
+        return remote_config_store(config, app_version=app_version(), clock=clock)
+    except (ConfigError, OSError) as exc:
+        log.error("remote configuration disabled: %s", exc)
+        return None
+
+
+def _track_sessions(kiosk: Kiosk) -> None:
+    """Whether a citizen is being served; a config waiting for activation goes live when they leave."""
+
+    def started(_: SessionDidStart) -> None:
+        kiosk.session_running = True
+
+    def ended(_: SessionDidEnd) -> None:
+        kiosk.session_running = False
+        kiosk.activate_config_if_idle()
+
+    kiosk.events.subscribe(SessionDidStart, started)
+    kiosk.events.subscribe(SessionDidEnd, ended)
+
+
+def _connect_fleet(kiosk: Kiosk, client: ApiClient, store: RemoteConfigStore) -> None:
+    """Heartbeats and signed config on a thread of their own; activation decided on the core thread."""
+    from kiosk.fleet_loop import FleetLoop
+    from kiosk.fleet_sync import FleetSync, SyncStatus
+
+    config = kiosk.config
+    sync = FleetSync(
+        client, store, lambda: _heartbeat(kiosk, store, sync), config_poll_s=config.fleet.config_poll_s
+    )
+
+    def after_round(status: SyncStatus) -> None:
+        if status.online and kiosk.submissions is not None:
+            kiosk.submissions.relay.connectivity.record_answer()  # an answer is an answer
+        kiosk.activate_config_if_idle()
+
+    loop: FleetLoop = FleetLoop(sync, kiosk.post, interval_s=config.fleet.heartbeat_s, on_round=after_round)
+    kiosk.fleet = sync
+    loop.start()
+    kiosk.on_close(loop.stop)
+
+
+def _heartbeat(kiosk: Kiosk, store: RemoteConfigStore, sync: FleetSync) -> Heartbeat:
+    """This kiosk's health, no personal data: config versions, outbox figures, devices, disk, clock."""
+    from datetime import UTC, datetime
+
+    from kiosk.heartbeat import Heartbeat, disk_free
+
+    counts: dict[str, int] = {}
+    oldest: float | None = None
+    last_sync: datetime | None = None
+    if kiosk.submissions is not None:
+        outbox = kiosk.submissions.outbox.status()
+        counts, oldest = outbox.counts, outbox.oldest_pending_age_s
+        if outbox.last_success_at is not None:
+            last_sync = datetime.fromtimestamp(outbox.last_success_at, UTC)
+    devices = (
+        {name: report.health.value for name, report in kiosk.devices.report().items()}
+        if kiosk.devices
+        else {}
+    )
+    return Heartbeat(
+        kiosk_id=kiosk.config.kiosk.id,
+        app_version=app_version(),
+        sent_at=kiosk.clock.now(),
+        config_applied_version=store.active_version,
+        config_trusted_version=store.trusted_version,
+        outbox_ready=counts.get("ready", 0) + counts.get("in_flight", 0),
+        outbox_dead=counts.get("dead", 0),
+        outbox_oldest_pending_s=oldest,
+        last_sync_at=last_sync,
+        clock_offset_s=sync.status.clock_offset_s,
+        disk_free_bytes=disk_free(kiosk.config.state_dir),
+        devices=devices,
+    )
 
 
 def _built_parts(kiosk: Kiosk) -> list[str]:

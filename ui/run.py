@@ -63,6 +63,7 @@ def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
     _publish_session_events(ui, kiosk)
 
     hook = _install_graceful_stop(app, ui, kiosk)
+    _restart_on_new_config(kiosk, hook)
     code = app.exec()
     hook.close()
     ui.close()
@@ -120,3 +121,21 @@ def _install_graceful_stop(app: Any, ui: Any, kiosk: Any) -> Any:
         notifier=SdNotifier.from_environment(),
     )
     return install_shutdown_hook(app, shutdown)
+
+
+def _restart_on_new_config(kiosk: Any, hook: Any) -> None:
+    """A signed config activated between citizens applies from the next start. Under systemd
+    (``Restart=always``) the kiosk restarts itself at once, through the same orderly stop as SIGTERM;
+    elsewhere it says so and keeps running on the config it started with."""
+    from kiosk.events import ConfigDidActivate
+
+    def activated(event: ConfigDidActivate) -> None:
+        if os.environ.get("NOTIFY_SOCKET"):
+            log.info("restarting to apply configuration", extra={"version": event.version})
+            hook.trigger("config activated")
+        else:
+            log.info(
+                "configuration activated; it applies at the next start", extra={"version": event.version}
+            )
+
+    kiosk.events.subscribe(ConfigDidActivate, activated)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import requests
 
 from kiosk.app import build_kiosk
 from kiosk.config import KioskConfig
@@ -98,3 +100,70 @@ def test_a_kiosk_restarted_offline_still_offers_the_city_catalogue(tmp_path: Pat
                 broken.catalog_source()
         finally:
             broken.close()
+
+
+def test_signed_config_reaches_the_running_kiosk_and_applies_between_citizens(tmp_path: Path, capsys) -> None:
+    from kiosk.admin_cli import main as admin_main
+    from kiosk.events import ConfigDidActivate, SessionDidEnd, SessionDidStart
+
+    capsys.readouterr()
+    assert admin_main(["keygen", "--out", str(tmp_path / "admin.key")]) == 0
+    public_key = json.loads(capsys.readouterr().out)["public_key"]
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[session]\nidle_warning_s = 90\n", encoding="utf-8")
+    document = tmp_path / "doc.json"
+    sign = [
+        "sign",
+        str(settings),
+        "--key",
+        str(tmp_path / "admin.key"),
+        "--version",
+        "7",
+        "--out",
+        str(document),
+    ]
+    assert admin_main(sign) == 0
+    with running_central(kiosk_id="app-kiosk-03") as server:
+        server.register_config_key(public_key)
+        publish = [
+            "publish",
+            str(document),
+            "--central",
+            server.base_url,
+            "--admin-token",
+            server.admin_token,
+        ]
+        assert admin_main(publish) == 0
+        credential = tmp_path / "credential"
+        credential.write_bytes(server.secret)
+        config = config_for(
+            tmp_path,
+            kiosk={"id": server.kiosk_id},
+            api={"base_url": server.base_url, "credential_path": str(credential)},
+            fleet={"pinned_keys": [public_key]},
+        )
+        kiosk = build_kiosk(config, post=QueuedPost(), configure_logs=False, connect_devices=False)
+        activated: list[ConfigDidActivate] = []
+        kiosk.events.subscribe(ConfigDidActivate, activated.append)
+        try:
+            assert kiosk.fleet is not None and kiosk.remote_config is not None
+            kiosk.events.publish(SessionDidStart())  # a citizen is at the screen
+            status = kiosk.fleet.poll()  # what the fleet thread does every minute
+            assert status.online and status.accepted_version == 7
+            assert kiosk.activate_config_if_idle() is None  # not while the citizen is served
+            kiosk.events.publish(SessionDidEnd("finished"))
+            assert [event.version for event in activated] == [7]
+            fleet = requests.get(
+                server.base_url + "/v1/admin/kiosks", headers=server.admin_headers(), timeout=10
+            )
+            assert fleet.status_code == 200
+            (listed,) = [k for k in fleet.json() if k["kiosk_id"] == server.kiosk_id]
+            assert listed["online"] is True  # our heartbeat arrived, signed, with health only
+        finally:
+            kiosk.close()
+        restarted = build_kiosk(config, post=QueuedPost(), configure_logs=False, connect_devices=False)
+        try:
+            assert restarted.config.session.idle_warning_s == 90  # the signed layer over the local file
+            assert restarted.config.kiosk.id == server.kiosk_id
+        finally:
+            restarted.close()
