@@ -125,6 +125,7 @@ PACKAGES=(
   python3 python3-venv
   cage                                    # the Wayland kiosk compositor
   fonts-noto-cjk                          # Chinese text
+  fonts-hanazono                          # rare name characters (CJK Extension B and beyond) on receipts
   libegl1 libgl1 libopengl0 libgles2 libgl1-mesa-dri   # Qt Quick rendering
   libwayland-client0 libwayland-cursor0 libwayland-egl1 libxkbcommon0
   libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 libpulse0

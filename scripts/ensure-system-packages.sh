@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   fonts-noto-cjk          # Chinese text on screen and on receipt previews
+  fonts-hanazono          # rare name characters (CJK Extension B and beyond) on receipts
   fontconfig
   libfontconfig1
   libfreetype6
