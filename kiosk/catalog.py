@@ -9,8 +9,10 @@ JSON form::
     {"version": "...",
      "departments": [{"code": "housing_fund", "name_zh": "...", "name_en": "..."}],
      "life_events": [{"code": "retirement", "name_zh": "...", "name_en": "..."}],
+     "elder_sections": [{"code": "provident_fund", "name_zh": "...", "name_en": "..."}],
      "items": [{"code": "...", "name_zh": "...", "name_en": "...", "department": "housing_fund",
-                "life_events": ["retirement"], "kind": "apply", "instant": true,
+                "life_events": ["retirement"], "elder_section": "provident_fund",
+                "kind": "apply", "instant": true,
                 "needs_zh": ["..."], "needs_en": ["..."],
                 "form": [{"key": "phone", "type": "phone", "label_zh": "...", "label_en": "...",
                           "prefilled_from": "identity.phone"}],
@@ -19,13 +21,16 @@ JSON form::
      "partner_cities": [{"code": "qianjiang", "name_zh": "...", "name_en": "..."}],
      "zones": [{"code": "Z01", "name_zh": "...", "name_en": "..."}]}
 
+``elder_sections`` are the few big sections of the elder-mode home (社保, 养老, 医疗, ...); an item's
+``elder_section`` (optional) puts it in one of them.
+
 ``Catalog.from_api`` converts the API client's catalogue (the central service's published form).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 from kiosk.forms import FieldSpec, FormError
@@ -58,7 +63,8 @@ class ServiceItem:
     ``appointment`` (book a slot in an acceptance zone). ``form`` are the item's form fields (see
     ``kiosk.forms`` for which of them are asked). ``partner_cities`` non-empty makes it a cross-province
     item: the citizen chooses which partner city handles it. ``appointment_zone`` fixes the zone of an
-    appointment item; ``query`` names the live data a query item reads.
+    appointment item; ``query`` names the live data a query item reads. ``elder_section`` is the code of
+    the elder-mode section that lists the item ("" for none: company items, for example).
     """
 
     code: str
@@ -75,6 +81,7 @@ class ServiceItem:
     popularity: int = 0
     appointment_zone: str | None = None
     query: str | None = None
+    elder_section: str = ""
 
     def name(self, language: str) -> str:
         return self.name_zh if language == "zh_CN" else self.name_en
@@ -89,7 +96,11 @@ class ServiceItem:
 
 @dataclass(frozen=True)
 class Catalog:
-    """Items plus the two ways to browse them. Immutable; a new version replaces the whole object."""
+    """Items plus the ways to browse them. Immutable; a new version replaces the whole object.
+
+    Departments and life events are the standard home's groups; ``elder_sections`` are the elder-mode
+    home's sections, a separate set of codes (a section may share its code with a department).
+    """
 
     items: tuple[ServiceItem, ...]
     departments: tuple[Group, ...] = ()
@@ -97,6 +108,7 @@ class Catalog:
     version: str = ""
     partner_cities: tuple[Group, ...] = ()
     zones: tuple[Group, ...] = ()
+    elder_sections: tuple[Group, ...] = ()
     _by_code: Mapping[str, ServiceItem] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -137,6 +149,14 @@ class Catalog:
             return self.in_department(code)
         return self.for_life_event(code)
 
+    def elder_section(self, code: str) -> Group | None:
+        return next((s for s in self.elder_sections if s.code == code), None)
+
+    def in_elder_section(self, code: str) -> tuple[ServiceItem, ...]:
+        """The section's items, most used first: sections are large and read a page at a time."""
+        listed = [i for i in self.items if i.elder_section == code] if code else []
+        return tuple(sorted(listed, key=lambda i: -i.popularity))
+
     def most_used(self, count: int = 6) -> tuple[ServiceItem, ...]:
         ranked = sorted(self.items, key=lambda i: (-i.popularity, i.code))
         return tuple(ranked[:count])
@@ -152,13 +172,15 @@ class Catalog:
             life_events = tuple(_group(g) for g in _list(raw, "life_events"))
             cities = tuple(_group(g) for g in _list(raw, "partner_cities"))
             zones = tuple(_group(g) for g in _list(raw, "zones"))
+            sections = tuple(_group(g) for g in _list(raw, "elder_sections"))
         except (KeyError, TypeError, FormError) as exc:
             raise CatalogError(f"catalogue entry malformed: {exc}") from None
         known = {d.code for d in departments}
         for item in items:
             if known and item.department not in known:
                 raise CatalogError(f"item {item.code!r}: unknown department {item.department!r}")
-        return cls(items, departments, life_events, str(raw.get("version", "")), cities, zones)
+        _check_sections(items, sections)
+        return cls(items, departments, life_events, str(raw.get("version", "")), cities, zones, sections)
 
     @classmethod
     def from_api(cls, api: Any) -> Catalog:
@@ -207,6 +229,7 @@ class Catalog:
                         popularity=-int(raw.popularity_rank or 10**6),
                         appointment_zone=raw.appointment_zone,
                         query=raw.query_endpoint,
+                        elder_section=_section_code(raw.elder_section),
                     )
                 )
             cities = tuple(
@@ -219,9 +242,37 @@ class Catalog:
             )
             zones = tuple(Group(z.code, z.name_zh, z.name_en) for z in api.appointment_zones)
             life_events = tuple(Group(g.code, g.name_zh, g.name_en) for g in api.life_events)
+            sections = tuple(Group(g.code, g.name_zh, g.name_en) for g in api.elder_sections)
         except (AttributeError, TypeError, ValueError) as exc:
             raise CatalogError(f"catalogue from the service malformed: {exc}") from None
-        return cls(tuple(items), tuple(departments.values()), life_events, str(api.version), cities, zones)
+        _check_sections(items, sections)
+        return cls(
+            tuple(items),
+            tuple(departments.values()),
+            life_events,
+            str(api.version),
+            cities,
+            zones,
+            sections,
+        )
+
+
+def _section_code(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise CatalogError(f"'elder_section' must be a string or null, not {type(value).__name__}")
+    return value
+
+
+def _check_sections(items: Iterable[ServiceItem], sections: Sequence[Group]) -> None:
+    """Every section code an item names must be a listed section (when the catalogue lists any)."""
+    codes = [s.code for s in sections]
+    if len(set(codes)) != len(codes):
+        raise CatalogError("duplicate elder section code")
+    for item in items:
+        if codes and item.elder_section and item.elder_section not in codes:
+            raise CatalogError(f"item {item.code!r}: unknown elder section {item.elder_section!r}")
 
 
 def _list(raw: Mapping[str, Any], key: str) -> Sequence[Any]:
@@ -266,6 +317,7 @@ def _item(raw: Mapping[str, Any], index: int) -> ServiceItem:
         popularity=int(raw.get("popularity", 0)),
         appointment_zone=raw.get("appointment_zone"),
         query=raw.get("query"),
+        elder_section=_section_code(raw.get("elder_section")),
     )
 
 
@@ -332,6 +384,16 @@ _BUILTIN: dict[str, Any] = {
         _g("construction", "住房和城乡建设", "Housing and construction"),
         _g("civil_affairs", "民政", "Civil affairs"),
         _g("service_hall", "政务服务大厅", "Service hall"),
+        _g("medical_insurance", "医疗保障", "Medical insurance"),
+        _g("public_security", "公安户政", "Household registration"),
+    ],
+    # The elder-mode home's five big sections (the central catalogue's codes and names).
+    "elder_sections": [
+        _g("social_security", "社保", "Social security"),
+        _g("pension", "养老", "Pension"),
+        _g("medical", "医疗", "Medical"),
+        _g("provident_fund", "公积金", "Provident fund"),
+        _g("household", "户籍", "Household"),
     ],
     "life_events": [
         _g("retirement", "退休养老", "Retirement"),
@@ -349,6 +411,7 @@ _BUILTIN: dict[str, Any] = {
     "items": [
         {
             "code": "HF-BALANCE",
+            "elder_section": "provident_fund",
             "name_zh": "公积金余额查询",
             "name_en": "Housing provident fund balance",
             "department": "housing_fund",
@@ -361,6 +424,7 @@ _BUILTIN: dict[str, Any] = {
         },
         {
             "code": "HF-WITHDRAW-RETIRE",
+            "elder_section": "provident_fund",
             "name_zh": "退休提取住房公积金",
             "name_en": "Withdraw provident fund on retirement",
             "department": "housing_fund",
@@ -373,6 +437,7 @@ _BUILTIN: dict[str, Any] = {
         },
         {
             "code": "HF-WITHDRAW-XPROV",
+            "elder_section": "provident_fund",
             "name_zh": "跨省提取住房公积金",
             "name_en": "Withdraw provident fund across provinces",
             "department": "housing_fund",
@@ -420,6 +485,7 @@ _BUILTIN: dict[str, Any] = {
         },
         {
             "code": "SS-PENSION-CERT",
+            "elder_section": "pension",
             "name_zh": "养老保险参保证明",
             "name_en": "Pension insurance certificate",
             "department": "social_security",
@@ -447,6 +513,7 @@ _BUILTIN: dict[str, Any] = {
         },
         {
             "code": "CA-ELDER-ALLOWANCE",
+            "elder_section": "pension",
             "name_zh": "高龄津贴申请",
             "name_en": "Old-age allowance application",
             "department": "civil_affairs",
@@ -455,6 +522,75 @@ _BUILTIN: dict[str, Any] = {
             "needs_en": ["ID card", "Your bank card number", "A contact phone number"],
             "form": [*_APPLICANT, _BANK_FIELD, _PHONE_FIELD],
             "popularity": 50,
+        },
+        {
+            "code": "SS-INSURANCE-STATUS",
+            "elder_section": "social_security",
+            "name_zh": "社保参保状态查询",
+            "name_en": "Social insurance status",
+            "department": "social_security",
+            "life_events": ["retirement", "moving_city"],
+            "kind": "query",
+            "query": "social-insurance",
+            "needs_zh": ["居民身份证或“咱的驻马店”身份码"],
+            "needs_en": ["ID card or the city app's identity code"],
+            "popularity": 25,
+        },
+        {
+            "code": "MI-TREATMENT-ELSEWHERE",
+            "elder_section": "medical",
+            "name_zh": "异地就医备案",
+            "name_en": "Register for medical treatment in another city",
+            "department": "medical_insurance",
+            "life_events": ["moving_city", "retirement"],
+            "needs_zh": ["居民身份证", "联系电话"],
+            "needs_en": ["ID card", "A contact phone number"],
+            "form": [
+                *_APPLICANT,
+                _field(
+                    "filing_type",
+                    "choice",
+                    "备案类型",
+                    "Type of filing",
+                    "点击一个选项",
+                    "Tap one option",
+                    choices=(
+                        ("retired_elsewhere", "异地安置退休", "Retired and living in another city"),
+                        ("living_elsewhere", "异地长期居住", "Living in another city long term"),
+                        ("referral", "转诊就医", "Referred to a hospital elsewhere"),
+                    ),
+                ),
+                _PHONE_FIELD,
+            ],
+            "popularity": 20,
+        },
+        {
+            "code": "PS-HOUSEHOLD-CERT",
+            "elder_section": "household",
+            "name_zh": "户籍证明开具",
+            "name_en": "Household registration certificate",
+            "department": "public_security",
+            "life_events": ["moving_city"],
+            "needs_zh": ["居民身份证", "联系电话"],
+            "needs_en": ["ID card", "A contact phone number"],
+            "form": [
+                *_APPLICANT,
+                _field(
+                    "purpose",
+                    "choice",
+                    "证明的用途",
+                    "What the certificate is for",
+                    "点击一个选项",
+                    "Tap one option",
+                    choices=(
+                        ("pension", "领取养老金", "Drawing a pension"),
+                        ("school", "子女入学", "School enrolment"),
+                        ("other", "其他", "Other"),
+                    ),
+                ),
+                _PHONE_FIELD,
+            ],
+            "popularity": 15,
         },
         {
             "code": "HALL-APPOINTMENT",
@@ -478,4 +614,4 @@ def builtin_catalog() -> Catalog:
 
 def merge_items(catalog: Catalog, extra: Iterable[ServiceItem]) -> Catalog:
     """A catalogue with ``extra`` items appended (used to build large catalogues for benchmarks)."""
-    return Catalog((*catalog.items, *extra), catalog.departments, catalog.life_events, catalog.version)
+    return replace(catalog, items=(*catalog.items, *extra))

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kiosk.identity import Identity
-from ui.tour import Tour, browse
+from ui.tour import Tour
+from ui.tour import browse as browse_departments
 
 BANK = "6222020200112233445"
 PHONE = "13800000000"
@@ -118,6 +119,20 @@ def _answer_questions(t: Tour, *, shoot: bool = True) -> None:
             return bool(t.ui.journey.state.field_index != index or t.screen() != "form")
 
         t.wait_for(moved_on)
+
+
+def browse(t: Tour) -> None:
+    """Home, search and a department's list; in elder mode also a big section's list and its next page."""
+    browse_departments(t)
+    t.act("home", expect="home")
+    sections = t.ui.adapter.view.get("sections") or []
+    if not sections:
+        return  # standard mode, or a catalogue without elder sections
+    t.act("section", str(sections[0]["code"]), expect="section")
+    t.shot()
+    if any(a["action"] == "page" for a in t.ui.adapter.view.get("actions") or []):
+        t.act("page", "next")
+        t.shot("section-page-2")
 
 
 def _begin(t: Tour, code: str | None, partner: str = "local") -> bool:

@@ -133,7 +133,12 @@ class Journey:
     def open_group(self, code: str) -> None:
         """A department or life event (or ``*``: the list of all departments)."""
         if self.catalog.group(code) is not None or (code == ALL_GROUPS and self._state.step == "home"):
-            self._advance(group=code, item_code="", page=0)
+            self._advance(group=code, section="", item_code="", page=0)
+
+    def open_section(self, code: str) -> None:
+        """One of the elder-mode home's big sections: the list of its items."""
+        if self._state.step == "home" and self.catalog.elder_section(code) is not None:
+            self._advance(section=code, group="", item_code="", page=0)
 
     def turn_page(self, direction: str) -> None:
         """``next`` or ``prev`` on a long list; the view keeps the page in range."""
@@ -141,7 +146,7 @@ class Journey:
         self._set(replace(self._state, page=max(0, self._state.page + step)))
 
     def open_search(self, _: str = "") -> None:
-        self._advance(group="", item_code="")
+        self._advance(group="", section="", item_code="")
 
     def type_search(self, text: str) -> None:
         if self._state.step == "search":
@@ -275,7 +280,7 @@ class Journey:
 
     def track(self, _: str = "") -> None:
         if self._state.step == "home":
-            self._advance(flow="track", item_code="", group="")
+            self._advance(flow="track", item_code="", group="", section="")
 
     def retry(self, _: str = "") -> None:
         self.go_home()
@@ -441,6 +446,7 @@ _ACTIONS: dict[str, Callable[[Journey, str], None]] = {
     "home": Journey.go_home,
     "back": Journey.back,
     "group": Journey.open_group,
+    "section": Journey.open_section,
     "page": Journey.turn_page,
     "search": Journey.open_search,
     "type": Journey.type_search,

@@ -28,6 +28,7 @@ class FlowState:
     step: str = "attract"
     flow: FlowKind = "browse"
     group: str = ""
+    section: str = ""  # an elder-mode home section
     query: str = ""
     item_code: str = ""
     identity: Identity | None = None
@@ -73,6 +74,8 @@ def _from_home(state: FlowState, item: ServiceItem | None) -> str:
         return "track_scan"
     if item is not None:
         return "item"
+    if state.section:
+        return "section"
     if state.group == ALL_GROUPS:
         return "groups"
     return "group" if state.group else "search"
@@ -109,6 +112,7 @@ STEPS: dict[str, Step] = {
     "search": Step(_fixed("item")),
     "groups": Step(_fixed("group")),
     "group": Step(_fixed("item")),
+    "section": Step(_fixed("item")),
     "item": Step(_from_item),
     "partner": Step(_fixed("identify")),
     "zone": Step(_fixed("day")),

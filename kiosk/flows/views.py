@@ -3,13 +3,16 @@
 ``build_view`` returns a dict of strings, numbers, booleans and lists of small dicts; the QML screens
 only lay it out. Every label comes from the string table; ``speech`` is what the screen says aloud
 (accessibility A12); ``actions`` are the screen's buttons as ``{action, value, label, primary}``.
+
+In elder mode the home is the catalogue's few big sections (``sections``) with search and tracking and
+nothing else; a section opens the paged list of its items (screen ``section``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from kiosk.catalog import Catalog, ServiceItem
+from kiosk.catalog import Catalog, Group, ServiceItem
 from kiosk.flows.model import Outcome
 from kiosk.flows.steps import ALL_GROUPS, FlowState
 from kiosk.forms import answer_rows, keypad_keys, questions
@@ -19,6 +22,7 @@ from kiosk.search import SearchIndex
 View = dict[str, Any]
 HOME_DEPARTMENTS = 6  # the home screen shows this many department buttons; the rest behind "all"
 HOME_LIFE_EVENTS = 4
+HOME_ELDER_SECTIONS = 6  # the elder home's grid holds two rows of three big buttons
 
 
 def _button(
@@ -72,8 +76,9 @@ def build_view(
     online: bool,
     can_back: bool,
     page_size: int = 12,
+    elder: bool = False,
 ) -> View:
-    """The view of ``state.step`` in the language of ``s``."""
+    """The view of ``state.step`` in the language of ``s``; ``elder`` for the elder-mode home."""
     item = catalog.get(state.item_code) if state.item_code else None
     lang = s.language
     view: View = {
@@ -93,8 +98,10 @@ def build_view(
     if total:
         view["stepText"] = s.text("step.indicator", current=current, total=total)
     builder = _BUILDERS.get(state.step, _simple)
+    if elder and state.step == "home" and elder_sections(catalog):
+        builder = _elder_home
     builder(view, state, item, catalog, index, s, online)
-    if state.step in ("group", "groups", "zone", "day", "slot"):
+    if state.step in ("group", "groups", "section", "zone", "day", "slot"):
         _paginate(view, state.page, page_size, s)
     speech_parts = [view["stepText"], view["title"], view["subtitle"], view["notice"]]
     if state.step == "form" and state.field_error:
@@ -108,8 +115,12 @@ def build_view(
 
 
 def _paginate(view: View, page: int, page_size: int, s: Strings) -> None:
-    """Long lists are shown a page at a time with buttons: no scrolling gesture is needed (A8)."""
+    """Long lists are shown a page at a time with buttons: no scrolling gesture is needed (A8).
+
+    ``pageSize`` tells the screen how many entries a full page holds, so rows keep their size on a
+    last, shorter page."""
     options = view["options"]
+    view["pageSize"] = page_size
     pages = max(1, -(-len(options) // page_size))
     page = min(page, pages - 1)
     view["options"] = options[page * page_size : (page + 1) * page_size]
@@ -154,6 +165,33 @@ def _home(
     ]
     view["popular"] = [_item_entry(i, s) for i in catalog.most_used(6)]
     view["actions"] = [_button(s, "search", "action.search"), _button(s, "track", "action.track")]
+
+
+def elder_sections(catalog: Catalog) -> list[Group]:
+    """The sections the elder-mode home shows: the catalogue's own, in its order, those with items."""
+    shown = [g for g in catalog.elder_sections if catalog.in_elder_section(g.code)]
+    return shown[:HOME_ELDER_SECTIONS]
+
+
+def _elder_home(
+    view: View, state: FlowState, item: Any, catalog: Catalog, index: Any, s: Strings, online: bool
+) -> None:
+    sections = [{"code": g.code, "label": g.name(s.language)} for g in elder_sections(catalog)]
+    view["title"] = s.text("screen.home.title")
+    # Spoken when the screen opens: the section names, so the choices are heard as well as seen.
+    names = s.text("list.separator").join(entry["label"] for entry in sections)
+    view["subtitle"] = s.text("screen.home.elder_body", sections=names)
+    view["sections"] = sections
+    view["actions"] = [_button(s, "search", "action.search"), _button(s, "track", "action.track")]
+
+
+def _section(
+    view: View, state: FlowState, item: Any, catalog: Catalog, index: Any, s: Strings, online: bool
+) -> None:
+    section = catalog.elder_section(state.section)
+    view["title"] = section.name(s.language) if section else ""
+    view["subtitle"] = s.text("screen.group.body")
+    view["options"] = [_item_entry(i, s) for i in catalog.in_elder_section(state.section)]
 
 
 def _search(
@@ -406,6 +444,7 @@ _BUILDERS = {
     "search": _search,
     "group": _group,
     "groups": _groups,
+    "section": _section,
     "item": _item,
     "partner": _partner,
     "zone": _choices,

@@ -198,7 +198,8 @@ class SessionAdapter(QObject):
             self._strings,
             online=self._online,
             can_back=journey.can_go_back,
-            # As many list entries as fit without scrolling: 3 columns standard, 2 elder.
+            # As many list entries as fit without scrolling: 3×3 standard, 2×2 elder.
             page_size=4 if self._session.elder_mode else 9,
+            elder=self._session.elder_mode,
         )
         self.viewChanged.emit()

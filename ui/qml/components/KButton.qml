@@ -9,9 +9,13 @@ Rectangle {
     property bool enabledState: true
     property bool selected: false
     property real fontSize: theme.t.bodySize
+    // A height fixed by the layout (0: sized to the label). The label then keeps to the lines that fit,
+    // so a long name never pushes the badge out of the button.
+    property real fixedHeight: 0
     signal activated()
 
     implicitHeight: Math.max(theme.t.target, column.implicitHeight + theme.t.gap * 2)
+    height: fixedHeight > 0 ? fixedHeight : implicitHeight
     implicitWidth: Math.max(theme.t.target * 2, column.implicitWidth + theme.t.gap * 3)
     radius: theme.t.radius
     color: !enabledState ? theme.t.background : (primary || selected ? theme.t.primary : theme.t.surface)
@@ -23,12 +27,20 @@ Rectangle {
     Accessible.name: sublabel ? label + " " + sublabel : label
     Accessible.onPressAction: if (enabledState) button.activated()
 
+    FontMetrics { id: labelMetrics; font.pixelSize: button.fontSize; font.family: theme.t.fontFamily }
+
     Column {
         id: column
         anchors.centerIn: parent
         spacing: 4
         Text {
+            objectName: "buttonLabel"
             width: Math.min(implicitWidth, button.width - theme.t.gap * 2)
+            maximumLineCount: button.fixedHeight > 0
+                ? Math.max(1, Math.floor((button.fixedHeight - theme.t.gap * 2
+                    - (badge.visible ? badge.implicitHeight + column.spacing : 0)) / labelMetrics.lineSpacing))
+                : 1000
+            elide: Text.ElideRight
             anchors.horizontalCenter: parent.horizontalCenter
             text: button.label
             font.pixelSize: button.fontSize
@@ -39,6 +51,8 @@ Rectangle {
             wrapMode: Text.Wrap
         }
         Text {
+            id: badge
+            objectName: "buttonBadge"
             visible: button.sublabel !== ""
             width: Math.min(implicitWidth, button.width - theme.t.gap * 2)
             anchors.horizontalCenter: parent.horizontalCenter

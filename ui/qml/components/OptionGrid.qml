@@ -6,6 +6,7 @@ Grid {
     property var options: []
     property string action: "choose"
     property int cols: theme.t.elder ? 2 : 3
+    property real rowHeight: 0  // 0: each row as tall as its content
     columns: cols
     spacing: theme.t.gap * 1.5
     Repeater {
@@ -17,6 +18,7 @@ Grid {
             sublabel: modelData.badge || ""
             enabledState: modelData.enabled === undefined ? true : modelData.enabled
             selected: modelData.selected === true
+            fixedHeight: grid.rowHeight
             onActivated: k.act(grid.action, modelData.code)
         }
     }

@@ -8,6 +8,7 @@ Item {
     readonly property string outcome: k.view.outcome || ""
     ActionRow { id: actions; anchors.bottom: parent.bottom }
     Flickable {
+    id: flick
     anchors.top: parent.top
     anchors.bottom: actions.top
     anchors.bottomMargin: theme.t.gap
@@ -88,9 +89,17 @@ Item {
             color: theme.t.muted
         }
         OptionGrid {
+            id: optionGrid
+            objectName: "optionGrid"
+            // Elder mode: a page's rows share the space left below the heading, whatever the labels'
+            // lengths, so every button shows whole (its badge included) without scrolling.
+            readonly property int pageRows: Math.ceil((k.view.pageSize || 0) / cols)
             width: parent.width
+            rowHeight: theme.t.elder && pageRows > 0
+                ? Math.max(theme.t.target, (flick.height - y - spacing * (pageRows - 1)) / pageRows) : 0
             options: k.view.options || []
-            action: ({ "group": "item", "groups": "group", "partner": "partner" })[k.view.screen] || "choose"
+            action: ({ "group": "item", "section": "item", "groups": "group", "partner": "partner" })[k.view.screen]
+                    || "choose"
         }
     }
     }
