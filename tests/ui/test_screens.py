@@ -74,6 +74,7 @@ def test_every_flow_through_the_screens(kiosk, tmp_path) -> None:
         "home",
         "search",
         "group",
+        "section",  # elder mode (the tour's English run): a big section's list
         "item",
         "identify",
         "form-empty-error",

@@ -13,6 +13,7 @@ Grid {
         model: grid.options
         KButton {
             required property var modelData
+            objectName: "option_" + modelData.code
             width: (grid.width - grid.spacing * (grid.cols - 1)) / grid.cols
             label: modelData.label
             sublabel: modelData.badge || ""

@@ -39,7 +39,13 @@ Item {
                     color: theme.t.onPrimary
                 }
             }
-            Heading { width: parent.width - mark.width - parent.spacing }
+            Heading {
+                width: parent.width - mark.width - parent.spacing
+                // Elder mode: on a list of services "choose a service" is spoken, not shown, so that two
+                // rows of long names with their badges fit on the page.
+                subtitle: theme.t.elder && ["group", "groups", "section"].indexOf(k.view.screen) >= 0
+                          ? "" : (k.view.subtitle || "")
+            }
         }
         Text {
             visible: text !== ""
