@@ -96,7 +96,8 @@ def revoke_kiosk(db: Database, kiosk_id: str) -> bool:
 
 def create_admin_token(db: Database, label: str) -> str:
     """A new administrator bearer token (only its hash is stored)."""
-    token = secrets.token_urlsafe(32)
+    # A fixed prefix: a token that began with "-" would be read as an option on a command line.
+    token = "adm_" + secrets.token_urlsafe(32)
     with db.write() as session:
         session.add(AdminTokenRow(token_sha256=hash_admin_token(token), label=label))
     return token
