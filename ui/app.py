@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 QML_DIR = Path(__file__).parent / "qml"
 PREFERRED_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Noto Sans SC")
 CATALOG_REFRESH_S = 60.0
+FIRST_LOAD_FALLBACK_MS = 1000
 SOFTWARE_PLATFORMS = frozenset({"offscreen", "minimal", "vnc", "linuxfb"})
 
 
@@ -228,7 +229,18 @@ def build_ui(
             lambda exc: log.error("catalogue not loaded", extra={"error": type(exc).__name__}),
         )
 
-    refresh_catalog(first=True)
+    first_load_started = False
+
+    def start_first_load() -> None:
+        # Only after the first frame: importing pypinyin's dictionaries on a worker holds the GIL for
+        # tens of milliseconds at a time, which would otherwise delay that frame.
+        nonlocal first_load_started
+        if not first_load_started:
+            first_load_started = True
+            refresh_catalog(first=True)
+
+    window.frameSwapped.connect(start_first_load)
+    QTimer.singleShot(FIRST_LOAD_FALLBACK_MS, start_first_load)  # a window never drawn still gets one
     # Asking for the catalogue now and then (a 304 when unchanged) also shows the service is reachable.
     catalog_timer = QTimer()
     catalog_timer.setInterval(int(CATALOG_REFRESH_S * 1000))
