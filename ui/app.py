@@ -237,6 +237,7 @@ def build_ui(
         nonlocal first_load_started
         if not first_load_started:
             first_load_started = True
+            window.frameSwapped.disconnect(start_first_load)  # not a per-frame call from now on
             refresh_catalog(first=True)
 
     window.frameSwapped.connect(start_first_load)
