@@ -14,21 +14,20 @@ import base64
 import binascii
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from kiosk.config_file import CONFIG_ENV as CONFIG_ENV
+from kiosk.config_file import INSTALLED_CONFIG_FILE as INSTALLED_CONFIG_FILE
+from kiosk.config_file import ConfigError as ConfigError  # re-exported: callers catch it from here
+from kiosk.config_file import default_config_path as default_config_path
+from kiosk.config_file import read_config_file
+
 APP_NAME = "civic-kiosk"
 INSTALLED_STATE_DIR = Path("/var/lib/civic-kiosk")
-INSTALLED_CONFIG_FILE = Path("/etc/civic-kiosk/kiosk.toml")
-CONFIG_ENV = "KIOSK_CONFIG"
-
-
-class ConfigError(Exception):
-    """A configuration problem, stated in one line that names the file and the key."""
 
 
 class _Section(BaseModel):
@@ -169,7 +168,7 @@ class KioskConfig(_Section):
     def with_overrides(self, settings: dict[str, Any], *, source: str = "remote config") -> KioskConfig:
         """A new config with ``settings`` (tables of keys, as in the TOML file) laid over this one."""
         merged = _deep_merge(self.model_dump(), settings)
-        return _validate(merged, source)
+        return validate_config(merged, source)
 
 
 def default_state_dir() -> Path:
@@ -179,31 +178,15 @@ def default_state_dir() -> Path:
     return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
 
 
-def default_config_path() -> Path | None:
-    """``$KIOSK_CONFIG``, else the installed file if it exists, else none (compiled-in defaults)."""
-    if env := os.environ.get(CONFIG_ENV):
-        return Path(env)
-    return INSTALLED_CONFIG_FILE if INSTALLED_CONFIG_FILE.exists() else None
-
-
 def load_config(path: Path | None = None) -> KioskConfig:
     """Load the local TOML file over the compiled-in defaults; no file given means defaults only."""
     if path is None:
         return KioskConfig()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return _validate(data, str(path))
+    return validate_config(read_config_file(path), str(path))
 
 
-def _validate(data: dict[str, Any], source: str) -> KioskConfig:
+def validate_config(data: dict[str, Any], source: str) -> KioskConfig:
+    """The typed config of a table read from ``source``; ``ConfigError`` naming the first problem."""
     try:
         return KioskConfig.model_validate(data)
     except ValidationError as exc:

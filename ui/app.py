@@ -1,8 +1,10 @@
 """The Qt Quick application: window, renderer choice, font check, adapters, and the session clock.
 
-``build_ui`` builds the object graph for the screens from the core pieces it is handed (the composition
-root or a test supplies them) and loads ``qml/Main.qml``. Thread rule: everything here runs on the GUI
-thread, which is also the core thread.
+Start-up comes in two steps so that the attract screen is on screen as early as possible:
+``show_first_frame`` loads the screens over adapters that need only the string table and the theme, and
+shows the window; ``attach_core`` then builds the session and the flows over the core pieces it is
+handed (the composition root or a test supplies them). ``build_ui`` does both at once. Thread rule:
+everything here runs on the GUI thread, which is also the core thread.
 """
 
 from __future__ import annotations
@@ -10,27 +12,25 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow, QSGRendererInterface
 
-from kiosk.catalog import Catalog
-from kiosk.clock import Clock
-from kiosk.flows.journey import Journey
-from kiosk.flows.ports import Applications, ReceiptPrinter, Runner, Services
-from kiosk.i18n import Strings
-from kiosk.receipts import ReceiptContext
-from kiosk.search import SearchIndex
-from kiosk.session import IdlePhase, Session, SessionSettings
+from kiosk.i18n import Language
 from ui.adapters.session import SessionAdapter
 from ui.adapters.speech import SpeechAdapter
 from ui.adapters.theme import ThemeAdapter
-from ui.qr_images import QrImageProvider
+
+if TYPE_CHECKING:
+    from kiosk.catalog import Catalog
+    from kiosk.clock import Clock
+    from kiosk.flows.journey import Journey
+    from kiosk.flows.ports import Applications, ReceiptPrinter, Runner, Services
+    from kiosk.session import Session, SessionSettings
 
 log = logging.getLogger(__name__)
 
@@ -91,27 +91,31 @@ class UiFlags(QObject):
     virtualKeyboard = Property(bool, _get_virtual_keyboard, notify=changed)
 
 
-@dataclass
-class KioskUi:
-    engine: QQmlApplicationEngine
-    window: QQuickWindow
-    session: Session
-    journey: Journey
-    adapter: SessionAdapter
-    theme: ThemeAdapter
-    speech: SpeechAdapter
-    timer: QTimer
-    warnings: list[str] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+class FirstFrame:
+    """The window as it is first shown: the attract screen, drawn before the core is attached.
+
+    (Plain classes here rather than dataclasses: importing ``dataclasses`` would delay that frame.)
+    """
+
+    def __init__(
+        self,
+        engine: QQmlApplicationEngine,
+        window: QQuickWindow,
+        adapter: SessionAdapter,
+        theme: ThemeAdapter,
+        speech: SpeechAdapter,
+        warnings: list[str],
+        extras: dict[str, Any],
+        fullscreen: bool,
+    ) -> None:
+        self.engine, self.window, self.adapter = engine, window, adapter
+        self.theme, self.speech = theme, speech
+        self.warnings, self.extras, self.fullscreen = warnings, extras, fullscreen
 
     def close(self) -> None:
         """Tear the screens down before the adapters they bind to go away (no dangling bindings)."""
         import shiboken6
 
-        self.timer.stop()
-        timer = self.extras.get("catalog_timer")
-        if timer is not None:
-            timer.stop()
         self.window.close()
         for guard in ("watchdog", "lockdown"):
             stop = getattr(self.extras.get(guard), "stop", None) or getattr(
@@ -124,7 +128,95 @@ class KioskUi:
             shiboken6.delete(self.engine)
 
 
-def build_ui(
+class KioskUi:
+    """The screens with the core attached: what ``build_ui`` and ``attach_core`` return."""
+
+    def __init__(self, first: FirstFrame, session: Session, journey: Journey, timer: QTimer) -> None:
+        self._first = first
+        self.engine, self.window, self.adapter = first.engine, first.window, first.adapter
+        self.theme, self.speech = first.theme, first.speech
+        self.warnings, self.extras = first.warnings, first.extras
+        self.session, self.journey, self.timer = session, journey, timer
+
+    def close(self) -> None:
+        """Stop the timers, then tear the screens down (``FirstFrame.close``)."""
+        self.timer.stop()
+        timer = self.extras.get("catalog_timer")
+        if timer is not None:
+            timer.stop()
+        self._first.close()
+
+
+def show_first_frame(
+    *,
+    language: Language = "zh_CN",
+    elder: bool = False,
+    fullscreen: bool = True,
+    headless: bool = False,
+    virtual_keyboard: bool = False,
+) -> FirstFrame:
+    """Load the screens and show the window on the attract screen; ``attach_core`` brings the rest.
+
+    Only the string table, the theme and the adapters are imported for this: the window is on screen
+    while the flows, the catalogue and the composition root load behind it.
+    """
+    font = check_cjk_font()
+    adapter = SessionAdapter(language, elder)
+    theme = ThemeAdapter()
+    theme.set_elder(elder)
+    speech = SpeechAdapter()
+    speech.set_language(language)
+    flags = UiFlags(headless, virtual_keyboard)
+
+    engine = QQmlApplicationEngine()
+    warnings: list[str] = []
+    engine.warnings.connect(lambda errors: warnings.extend(e.toString() for e in errors))
+    context = engine.rootContext()
+    context.setContextProperty("k", adapter)
+    context.setContextProperty("theme", theme)
+    context.setContextProperty("speech", speech)
+    context.setContextProperty("uiFlags", flags)
+    engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
+    roots = engine.rootObjects()
+    if not roots:
+        raise RuntimeError("the kiosk screens failed to load: " + "; ".join(warnings))
+    window = roots[0]
+    assert isinstance(window, QQuickWindow)
+    log.info("screens loaded", extra={"font": font})
+    # Context properties do not keep Python objects alive: the returned object holds them.
+    extras: dict[str, Any] = {"flags": flags}
+    if fullscreen:
+        from ui.lockdown import Lockdown
+
+        extras["lockdown"] = Lockdown(QGuiApplication.instance(), window)  # no way out from the start
+        window.showFullScreen()
+    else:
+        window.show()
+    return FirstFrame(engine, window, adapter, theme, speech, warnings, extras, fullscreen)
+
+
+def after_first_frame(window: QQuickWindow, then: Callable[[], None]) -> None:
+    """Call ``then`` once, from the event loop, after the window's first frame (or after a second if
+    the window is never drawn)."""
+    done = False
+
+    def once() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            window.frameSwapped.disconnect(frame_swapped)
+            then()
+
+    def frame_swapped() -> None:
+        # Queued rather than called here: the renderer has just handed the frame over.
+        QTimer.singleShot(0, once)
+
+    window.frameSwapped.connect(frame_swapped)
+    QTimer.singleShot(FIRST_LOAD_FALLBACK_MS, once)
+
+
+def attach_core(
+    first: FirstFrame,
     *,
     catalog: Catalog,
     applications: Applications,
@@ -134,16 +226,22 @@ def build_ui(
     clock: Clock,
     settings: SessionSettings,
     kiosk_id: str,
-    fullscreen: bool = True,
-    headless: bool = False,
     voice: bool = False,
-    virtual_keyboard: bool = False,
     tick_ms: int = 500,
     catalog_source: Callable[[], Catalog | None] | None = None,
     devices: Any = None,
 ) -> KioskUi:
-    """Build the screens over the given core pieces and show the window."""
-    font = check_cjk_font()
+    """Bring the session and the flows to the window ``show_first_frame`` put up."""
+    from kiosk.flows.journey import Journey
+    from kiosk.i18n import Strings
+    from kiosk.receipts import ReceiptContext
+    from kiosk.search import SearchIndex
+    from kiosk.session import IdlePhase, Session
+    from ui.qr_images import QrImageProvider
+
+    adapter, theme, speech, window = first.adapter, first.theme, first.speech, first.window
+    qr_provider = QrImageProvider()  # receipt codes shown on screen; none on the attract screen
+    first.engine.addImageProvider("qr", qr_provider)
 
     def receipt_context() -> ReceiptContext:
         return ReceiptContext(session.language, kiosk_id, clock.now().astimezone())
@@ -157,12 +255,11 @@ def build_ui(
         receipt_context=receipt_context,
     )
     session = Session(journey, clock, settings)
-    adapter = SessionAdapter(session, SearchIndex(()))
-    theme = ThemeAdapter()
+    adapter.attach(session, SearchIndex(()))
+    speech.start(voice)
     theme.set_elder(session.elder_mode)
-    speech = SpeechAdapter(voice)
     speech.set_language(session.language)
-    flags = UiFlags(headless, virtual_keyboard)
+    speech.set_volume(session.volume)
 
     def on_settings() -> None:
         theme.set_elder(session.elder_mode)
@@ -171,7 +268,7 @@ def build_ui(
 
     session.on_change(on_settings)
     session.on_wipe(lambda reason: speech.wipe())
-    if voice:
+    if speech.enabled:
         adapter.viewChanged.connect(lambda: speech.say(str(adapter.current_view().get("speech", ""))))
     warned = [False]
 
@@ -183,32 +280,13 @@ def build_ui(
         warned[0] = warning
 
     adapter.idleChanged.connect(on_idle)
-
-    engine = QQmlApplicationEngine()
-    warnings: list[str] = []
-    engine.warnings.connect(lambda errors: warnings.extend(e.toString() for e in errors))
-    qr_provider = QrImageProvider()
-    engine.addImageProvider("qr", qr_provider)
-    context = engine.rootContext()
-    context.setContextProperty("k", adapter)
-    context.setContextProperty("theme", theme)
-    context.setContextProperty("speech", speech)
-    context.setContextProperty("uiFlags", flags)
-    adapter.setProperty("headless", headless)
-    engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
-    roots = engine.rootObjects()
-    if not roots:
-        raise RuntimeError("the kiosk screens failed to load: " + "; ".join(warnings))
-    window = roots[0]
-    assert isinstance(window, QQuickWindow)
-    log.info("screens loaded", extra={"font": font})
-
-    extras: dict[str, Any] = {"catalog_ready": False}
+    extras = first.extras
+    extras["catalog_ready"] = False
 
     # Pinyin dictionaries load in about a third of a second, and the catalogue comes over the network:
-    # both happen off the UI thread after the window is up.
-    def load_catalog(first: bool) -> tuple[Catalog, SearchIndex] | None:
-        fresh: Catalog | None = catalog if first else None
+    # both happen off the UI thread.
+    def load_catalog(initial: bool) -> tuple[Catalog, SearchIndex] | None:
+        fresh: Catalog | None = catalog if initial else None
         if catalog_source is not None:
             try:
                 fresh = catalog_source() or fresh
@@ -222,26 +300,16 @@ def build_ui(
             adapter.set_search(result[1])
         extras["catalog_ready"] = True
 
-    def refresh_catalog(first: bool = False) -> None:
+    def refresh_catalog(initial: bool = False) -> None:
         runner.run(
-            lambda: load_catalog(first),
+            lambda: load_catalog(initial),
             catalog_loaded,
             lambda exc: log.error("catalogue not loaded", extra={"error": type(exc).__name__}),
         )
 
-    first_load_started = False
-
-    def start_first_load() -> None:
-        # Only after the first frame: importing pypinyin's dictionaries on a worker holds the GIL for
-        # tens of milliseconds at a time, which would otherwise delay that frame.
-        nonlocal first_load_started
-        if not first_load_started:
-            first_load_started = True
-            window.frameSwapped.disconnect(start_first_load)  # not a per-frame call from now on
-            refresh_catalog(first=True)
-
-    window.frameSwapped.connect(start_first_load)
-    QTimer.singleShot(FIRST_LOAD_FALLBACK_MS, start_first_load)  # a window never drawn still gets one
+    # Only after a frame: importing pypinyin's dictionaries on a worker holds the GIL for tens of
+    # milliseconds at a time, which would otherwise hold up drawing the screen.
+    after_first_frame(window, lambda: refresh_catalog(initial=True))
     # Asking for the catalogue now and then (a 304 when unchanged) also shows the service is reachable.
     catalog_timer = QTimer()
     catalog_timer.setInterval(int(CATALOG_REFRESH_S * 1000))
@@ -263,25 +331,59 @@ def build_ui(
     timer.setInterval(tick_ms)
     timer.timeout.connect(tick)
     timer.start()
-    extras["tick"] = tick
-
-    # Context properties do not keep Python objects alive: the KioskUi holds them.
-    extras.update({"flags": flags, "qr": qr_provider, "catalog_timer": catalog_timer})
-    if fullscreen:
-        _install_kiosk_guards(window, extras)
-    if fullscreen:
-        window.showFullScreen()
-    else:
-        window.show()
-    return KioskUi(engine, window, session, journey, adapter, theme, speech, timer, warnings, extras)
+    extras.update({"tick": tick, "catalog_timer": catalog_timer, "qr": qr_provider})
+    if first.fullscreen:
+        _start_watchdog(window, extras)
+    window.update()  # the attached screen (most-used items, overlays) on the next frame
+    return KioskUi(first, session, journey, timer)
 
 
-def _install_kiosk_guards(window: QQuickWindow, extras: dict[str, Any]) -> None:
-    """Lockdown (no escape shortcuts) and the systemd watchdog (READY after the first frame)."""
+def build_ui(
+    *,
+    catalog: Catalog,
+    applications: Applications,
+    services: Services,
+    printer: ReceiptPrinter,
+    runner: Runner,
+    clock: Clock,
+    settings: SessionSettings,
+    kiosk_id: str,
+    fullscreen: bool = True,
+    headless: bool = False,
+    voice: bool = False,
+    virtual_keyboard: bool = False,
+    tick_ms: int = 500,
+    catalog_source: Callable[[], Catalog | None] | None = None,
+    devices: Any = None,
+) -> KioskUi:
+    """``show_first_frame`` and ``attach_core`` in one go (tests, tours)."""
+    first = show_first_frame(
+        language=settings.default_language,
+        elder=settings.default_elder_mode,
+        fullscreen=fullscreen,
+        headless=headless,
+        virtual_keyboard=virtual_keyboard,
+    )
+    return attach_core(
+        first,
+        catalog=catalog,
+        applications=applications,
+        services=services,
+        printer=printer,
+        runner=runner,
+        clock=clock,
+        settings=settings,
+        kiosk_id=kiosk_id,
+        voice=voice,
+        tick_ms=tick_ms,
+        catalog_source=catalog_source,
+        devices=devices,
+    )
+
+
+def _start_watchdog(window: QQuickWindow, extras: dict[str, Any]) -> None:
+    """The systemd watchdog; READY once the attached screen has been drawn."""
     from kiosk.sdnotify import SdNotifier
-    from ui.lockdown import Lockdown
     from ui.watchdog import start_watchdog
 
-    app = QGuiApplication.instance()
-    extras["lockdown"] = Lockdown(app, window)
-    extras["watchdog"] = start_watchdog(app, window, SdNotifier.from_environment())
+    extras["watchdog"] = start_watchdog(QGuiApplication.instance(), window, SdNotifier.from_environment())

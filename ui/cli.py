@@ -59,27 +59,32 @@ def main(argv: list[str] | None = None) -> int:
         return int(result or 0)
     args = _parser().parse_args(args_in)
 
-    from kiosk.config import ConfigError, default_config_path, load_config
+    from kiosk.config_file import default_config_path
+
+    config_path = args.config if args.config is not None else default_config_path()
+    if args.headless_tour is None:
+        from ui.run import run_kiosk
+
+        # The window comes first; the config is validated right after its first frame.
+        return run_kiosk(config_path, fullscreen=not args.windowed)
+
+    from kiosk.config import ConfigError, load_config
 
     try:
-        config = load_config(args.config if args.config is not None else default_config_path())
+        config = load_config(config_path)
     except ConfigError as exc:
         print(f"kiosk: {exc}", file=sys.stderr)
         return 2
-    if args.headless_tour is not None:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        from ui.tour import run_tour_command
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from ui.tour import run_tour_command
 
-        return run_tour_command(
-            config,
-            args.headless_tour,
-            quick=args.quick,
-            emulated_devices=args.emulated_devices,
-            receipts=args.receipts,
-        )
-    from ui.run import run_kiosk
-
-    return run_kiosk(config, fullscreen=not args.windowed)
+    return run_tour_command(
+        config,
+        args.headless_tour,
+        quick=args.quick,
+        emulated_devices=args.emulated_devices,
+        receipts=args.receipts,
+    )
 
 
 if __name__ == "__main__":

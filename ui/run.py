@@ -1,19 +1,28 @@
-"""Run the kiosk: the Qt application over the object graph ``build_kiosk`` makes, until stopped."""
+"""Run the kiosk: the Qt application over the object graph ``build_kiosk`` makes, until stopped.
+
+The attract screen comes first: the config file is read (not yet validated), the window shown, and only
+after its first frame are the config validated, the composition root built and the core attached. A
+config problem still ends the process with one line and exit status 2; a missing CJK font with 3.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from kiosk.config import KioskConfig
-from kiosk.session import SessionSettings
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
+    from kiosk.session import SessionSettings
 
 log = logging.getLogger(__name__)
 
 
 def session_settings(config: KioskConfig) -> SessionSettings:
+    from kiosk.session import SessionSettings
+
     return SessionSettings(
         idle_warning_s=config.session.idle_warning_s,
         countdown_s=config.session.countdown_s,
@@ -23,52 +32,97 @@ def session_settings(config: KioskConfig) -> SessionSettings:
     )
 
 
-def run_kiosk(config: KioskConfig, *, fullscreen: bool = True) -> int:
+def run_kiosk(config_path: Path | None, *, fullscreen: bool = True) -> int:
+    """Run until stopped; the exit status (2: config error, 3: no CJK font)."""
+    from kiosk.config_file import ConfigError, first_frame_settings, read_config_file
+
+    try:
+        data = read_config_file(config_path) if config_path is not None else {}
+    except ConfigError as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 2
+    early = first_frame_settings(data)
+
     from PySide6.QtGui import QGuiApplication
 
-    from kiosk.app import build_kiosk
-    from ui.adapters.post import QtPost
-    from ui.app import CjkFontMissing, build_ui, choose_renderer
+    from ui.app import CjkFontMissing, after_first_frame, choose_renderer, show_first_frame
 
     choose_renderer()
-    if config.ui.virtual_keyboard:
+    if early.virtual_keyboard:
         # Qt Virtual Keyboard is GPLv3 or commercial, so it is off unless the operator turns it on.
         os.environ["QT_IM_MODULE"] = "qtvirtualkeyboard"
     app = QGuiApplication(sys.argv[:1])
-    post = QtPost()
-    # The composition root: logging, clock, worker pool, API client, outbox and relay, devices.
-    kiosk = build_kiosk(config, post=post)
-    work = kiosk.work
     try:
-        ui = build_ui(
+        first = show_first_frame(
+            language=early.language,
+            elder=early.elder_mode,
+            fullscreen=fullscreen,
+            virtual_keyboard=early.virtual_keyboard,
+        )
+    except CjkFontMissing as exc:
+        print(f"kiosk: {exc}", file=sys.stderr)
+        return 3
+
+    started: list[tuple[Any, Any, Any]] = []
+    failure: list[BaseException] = []
+
+    def start_core() -> None:
+        try:
+            started.append(_start_core(app, first, data, config_path))
+        except ConfigError as exc:
+            print(f"kiosk: {exc}", file=sys.stderr)
+            app.exit(2)
+        except BaseException as exc:  # raised again once the event loop has stopped
+            failure.append(exc)
+            app.exit(1)
+
+    after_first_frame(first.window, start_core)
+    code = app.exec()
+    if started:
+        ui, kiosk, hook = started[0]
+        hook.close()
+        ui.close()
+        kiosk.close()
+    else:
+        first.close()
+    if failure:
+        raise failure[0]
+    return int(code)
+
+
+def _start_core(app: Any, first: Any, data: dict[str, Any], config_path: Path | None) -> tuple[Any, Any, Any]:
+    """Validate the config, build the composition root and attach it to the window."""
+    from kiosk.app import build_kiosk
+    from kiosk.config import KioskConfig, validate_config
+    from ui.adapters.post import QtPost
+    from ui.app import attach_core
+
+    local = validate_config(data, str(config_path)) if config_path is not None else KioskConfig()
+    # The composition root: logging, clock, worker pool, API client, outbox and relay, devices.
+    kiosk = build_kiosk(local, post=QtPost())
+    config = kiosk.config  # the local file with the activated signed configuration over it
+    try:
+        ui = attach_core(
+            first,
             catalog=kiosk.catalog,
             applications=kiosk.applications,
             services=kiosk.services,
             printer=kiosk.printer,
-            runner=work,
+            runner=kiosk.work,
             clock=kiosk.clock,
             settings=session_settings(config),
             kiosk_id=config.kiosk.id,
             catalog_source=kiosk.catalog_source,
             devices=kiosk.devices,
-            fullscreen=fullscreen,
             voice=config.ui.voice,
-            virtual_keyboard=config.ui.virtual_keyboard,
         )
-    except CjkFontMissing as exc:
-        print(f"kiosk: {exc}", file=sys.stderr)
+    except BaseException:
         kiosk.close()
-        return 3
-
+        raise
     _publish_session_events(ui, kiosk)
-
     hook = _install_graceful_stop(app, ui, kiosk)
     _restart_on_new_config(kiosk, hook)
-    code = app.exec()
-    hook.close()
-    ui.close()
-    kiosk.close()
-    return int(code)
+    return ui, kiosk, hook
 
 
 def _publish_session_events(ui: Any, kiosk: Any) -> None:

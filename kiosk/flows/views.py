@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiosk.catalog import Catalog, Group, ServiceItem
+from kiosk.flows.first_view import spoken
 from kiosk.flows.model import Outcome
 from kiosk.flows.steps import ALL_GROUPS, FlowState
 from kiosk.forms import answer_rows, keypad_keys, questions
@@ -106,20 +107,8 @@ def build_view(
     speech_parts = [view["stepText"], view["title"], view["subtitle"], view["notice"]]
     if state.step == "form" and state.field_error:
         speech_parts.append(view.get("error", ""))
-    view["speech"] = _sentences([p for p in speech_parts if p], lang)
+    view["speech"] = spoken([p for p in speech_parts if p], lang)
     return view
-
-
-def _sentences(parts: list[str], language: str) -> str:
-    """The parts read as sentences: a full stop after each, unless it already ends with one ("?")."""
-    zh = language == "zh_CN"
-    pieces = []
-    for part in parts[:-1]:
-        if part[-1] in "。？！.?!":
-            pieces.append(part if zh else part + " ")
-        else:
-            pieces.append(part + ("。" if zh else ". "))
-    return "".join(pieces) + (parts[-1] if parts else "")
 
 
 def _paginate(view: View, page: int, page_size: int, s: Strings) -> None:

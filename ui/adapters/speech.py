@@ -7,6 +7,7 @@ is available, it remembers what it would have said (tests read ``lastSpoken``).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import Property, QLocale, QObject, Signal, Slot
 
@@ -16,20 +17,32 @@ log = logging.getLogger(__name__)
 class SpeechAdapter(QObject):
     spokenChanged = Signal()
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self) -> None:
+        """Silent (``lastSpoken`` still says what would be spoken) until ``start(True)``."""
         super().__init__()
-        self._engine = None
+        self._enabled = False
+        self._engine: Any = None  # a QTextToSpeech once started
         self._last = ""
         self._language = "zh_CN"
-        if enabled:
+
+    def start(self, enabled: bool) -> None:
+        """Speak through speech-dispatcher when ``enabled`` (called after the first frame: connecting
+        to it takes a while)."""
+        self._enabled = enabled
+        if enabled and self._engine is None:
             try:
                 from PySide6.QtTextToSpeech import QTextToSpeech
 
                 engines = QTextToSpeech.availableEngines()
                 if "speechd" in engines:
                     self._engine = QTextToSpeech("speechd", self)
+                    self.set_language(self._language)
             except ImportError:
                 log.warning("speech output unavailable: QtTextToSpeech missing")
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
 
     def _get_last(self) -> str:
         return self._last

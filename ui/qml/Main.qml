@@ -1,5 +1,4 @@
 import QtQuick
-import QtQuick.Window
 import "components"
 
 // The kiosk window: top bar (offline, language, elder mode, call staff), the current screen,
@@ -44,21 +43,31 @@ Window {
             source: "screens/" + (root.screens[root.screenName] || "Generic") + "Screen.qml"
         }
 
-        BottomBar { id: bottomBar; anchors.left: parent.left; anchors.right: parent.right; anchors.bottom: parent.bottom }
+        // Back, home and the step indicator; never on the attract screen, so it comes with the core.
+        Loader {
+            id: bottomBar
+            height: theme.t.target + theme.t.gap
+            anchors.left: parent.left
+            anchors.right: parent.right
+            anchors.bottom: parent.bottom
+            active: k.ready
+            source: "BottomBar.qml"
+        }
 
         // The optional Pinyin keyboard, loaded only when enabled (Qt Virtual Keyboard is GPLv3 or
         // commercial). It slides up from the bottom; the answer field sits high enough to stay visible.
         Loader {
             objectName: "keyboardLoader"
-            active: uiFlags.virtualKeyboard
+            active: uiFlags.virtualKeyboard && k.ready
             anchors.left: parent.left
             anchors.right: parent.right
             anchors.bottom: parent.bottom
             source: "KeyboardPanel.qml"
         }
 
-        IdleOverlay { anchors.fill: parent }
-        StaffOverlay { anchors.fill: parent }
-        SpeechPanel { anchors.fill: parent }
+        // The overlays come with the core (k.ready): the first frame is the attract screen alone.
+        Loader { anchors.fill: parent; active: k.ready; source: "IdleOverlay.qml" }
+        Loader { anchors.fill: parent; active: k.ready; source: "StaffOverlay.qml" }
+        Loader { anchors.fill: parent; active: k.ready; source: "SpeechPanel.qml" }
     }
 }
