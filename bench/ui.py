@@ -75,7 +75,7 @@ app.exec()
 """
 
 
-def cold_start(repeat: int = 11) -> tuple[Timings, Timings, Timings]:
+def cold_start(repeat: int = 21) -> tuple[Timings, Timings, Timings]:
     """First frame of the real ``kiosk`` command (and the frame once its core is attached) against a
     bare Qt Quick window, interleaved. Our modules are byte-compiled first, as an installed kiosk's
     are (pip compiles them at install); both children start from a warm page cache."""

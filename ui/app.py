@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Property, QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import Property, QObject, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtQml import QQmlApplicationEngine
 from PySide6.QtQuick import QQuickWindow, QSGRendererInterface
@@ -176,7 +176,7 @@ def show_first_frame(
     context.setContextProperty("theme", theme)
     context.setContextProperty("speech", speech)
     context.setContextProperty("uiFlags", flags)
-    engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
+    engine.load(str(QML_DIR / "Main.qml"))  # a path rather than a QUrl: no QUrl type set up at start
     roots = engine.rootObjects()
     if not roots:
         raise RuntimeError("the kiosk screens failed to load: " + "; ".join(warnings))

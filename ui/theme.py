@@ -7,13 +7,12 @@ QML reads the tokens; nothing in QML hard-codes a size or a colour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 REFERENCE_MM_PER_PX = 0.248  # 21.5" 1920×1080
 
 
-@dataclass(frozen=True)
-class Palette:
+class Palette(NamedTuple):
     background: str
     surface: str
     text: str
@@ -111,7 +110,7 @@ def tokens(elder: bool, mm_per_px: float = REFERENCE_MM_PER_PX) -> dict[str, obj
         "borderWidth": 3 if elder else 2,
         "fontFamily": "Noto Sans CJK SC",
     }
-    for name, value in vars(palette).items():
+    for name, value in palette._asdict().items():
         parts = name.split("_")
         table[parts[0] + "".join(p.title() for p in parts[1:])] = value
     return table
