@@ -14,16 +14,12 @@ import time
 
 def new_application_id(now_ms: int | None = None) -> str:
     """Return a fresh UUIDv7 in canonical lowercase text form."""
-    millis = int(time.time() * 1000) if now_ms is None else now_ms
-    rand = int.from_bytes(os.urandom(10), "big")
-    rand_a = rand >> 68  # 12 bits
-    rand_b = rand & ((1 << 62) - 1)  # 62 bits
-    value = (millis & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76  # version 7
-    value |= rand_a << 64
-    value |= 0b10 << 62  # RFC 9562 variant
-    value |= rand_b
-    text = f"{value:032x}"
+    millis = time.time_ns() // 1_000_000 if now_ms is None else now_ms
+    # 48-bit big-endian milliseconds, then 80 random bits of which 6 are overwritten below.
+    octets = bytearray((millis & 0xFFFF_FFFF_FFFF).to_bytes(6, "big") + os.urandom(10))
+    octets[6] = 0x70 | (octets[6] & 0x0F)  # version 7, then 12 random bits (rand_a)
+    octets[8] = 0x80 | (octets[8] & 0x3F)  # RFC 9562 variant, then 62 random bits (rand_b)
+    text = octets.hex()
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 

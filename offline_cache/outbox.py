@@ -29,11 +29,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from offline_cache.atomic import fsync_dir, write_file_atomically
@@ -102,6 +103,13 @@ _ROWS = (
     "FROM delivered) "
 )
 _ROW_BY_ID = _ROWS + "WHERE application_id = ?"
+_DELIVERED_FINGERPRINT = "SELECT fingerprint FROM delivered WHERE application_id = ?"
+_PENDING_FINGERPRINT = "SELECT fingerprint FROM outbox WHERE application_id = ?"
+_INSERT_PENDING = (
+    "INSERT INTO outbox (application_id, created_at, fingerprint, schema_version, key_id, payload, "
+    "state, next_attempt_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?2, ?2) "
+    "ON CONFLICT (application_id) DO NOTHING"
+)
 _ROWS_IN_STATE = _ROWS + "WHERE ?1 IS NULL OR state = ?1 ORDER BY created_at"
 
 
@@ -173,6 +181,52 @@ class OutboxStatus:
 class PurgeReport:
     rows_deleted: int
     keys_destroyed: int
+
+
+class _WriteTransaction:
+    """`with`: BEGIN IMMEDIATE under the process lock; COMMIT on success, ROLLBACK on any error.
+
+    A plain class rather than a generator context manager: it runs on every save.
+    """
+
+    __slots__ = ("_conn", "_lock")
+
+    def __init__(self, lock: threading.RLock, conn: sqlite3.Connection) -> None:
+        self._lock = lock
+        self._conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._conn
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        conn = self._conn
+        try:
+            if exc_type is None:
+                try:
+                    conn.execute("COMMIT")
+                    return
+                except BaseException:
+                    _roll_back(conn)
+                    raise
+            _roll_back(conn)
+        finally:
+            self._lock.release()
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        # If even the rollback fails, SQLite discards the uncommitted transaction when the
+        # connection recovers: nothing half-written survives either way.
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
 
 
 def fingerprint_of(payload: bytes) -> str:
@@ -287,22 +341,9 @@ class Outbox:
                 (now, now),
             ).rowcount
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> _WriteTransaction:
         """One write transaction under the process lock; rolled back on any error."""
-        with self._lock:
-            conn = self._conn
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    # If even the rollback fails, SQLite discards the uncommitted transaction
-                    # when the connection recovers: nothing half-written survives either way.
-                    with suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise
+        return _WriteTransaction(self._lock, self._conn)
 
     def close(self) -> None:
         with self._lock:
@@ -322,32 +363,28 @@ class Outbox:
         now = self._clock()
         try:
             with self._write() as conn:
-                sealed = self._sealer.seal(
-                    conn,
-                    now=now,
-                    record_id=application_id,
-                    purpose=PAYLOAD,
-                    schema_version=SCHEMA_VERSION,
-                    plaintext=payload,
-                )
-                # One statement: inserted unless the id is already pending or already delivered.
-                inserted = conn.execute(
-                    "INSERT INTO outbox (application_id, created_at, fingerprint, schema_version, key_id, "
-                    "payload, state, next_attempt_at, updated_at) "
-                    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?2, ?2 "
-                    "WHERE NOT EXISTS (SELECT 1 FROM delivered WHERE application_id = ?1) "
-                    "ON CONFLICT (application_id) DO NOTHING",
-                    (application_id, now, fingerprint, SCHEMA_VERSION, sealed.key_id, sealed.blob),
-                ).rowcount
-                if not inserted:
-                    existing = conn.execute(
-                        "SELECT fingerprint FROM outbox WHERE application_id = ?1 "
-                        "UNION ALL SELECT fingerprint FROM delivered WHERE application_id = ?1",
-                        (application_id,),
-                    ).fetchone()
-                    if existing[0] != fingerprint:
-                        raise ConflictingApplication("application id already used for another payload")
-                    return  # the same application saved twice: already durable
+                # An id already delivered stays taken: compare with what was delivered under it.
+                stored = conn.execute(_DELIVERED_FINGERPRINT, (application_id,)).fetchone()
+                if stored is None:
+                    sealed = self._sealer.seal(
+                        conn,
+                        now=now,
+                        record_id=application_id,
+                        purpose=PAYLOAD,
+                        schema_version=SCHEMA_VERSION,
+                        plaintext=payload,
+                    )
+                    # A point lookup and an INSERT ... VALUES: one INSERT ... SELECT ... WHERE NOT
+                    # EXISTS did the same in one statement but cost SQLite about twice as much.
+                    if conn.execute(
+                        _INSERT_PENDING,
+                        (application_id, now, fingerprint, SCHEMA_VERSION, sealed.key_id, sealed.blob),
+                    ).rowcount:
+                        return
+                    stored = conn.execute(_PENDING_FINGERPRINT, (application_id,)).fetchone()
+                if stored[0] != fingerprint:
+                    raise ConflictingApplication("application id already used for another payload")
+                # The same application saved twice: already durable, nothing written.
         except sqlite3.Error as exc:
             raise _save_failed(exc) from None
         except OSError as exc:

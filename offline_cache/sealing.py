@@ -121,9 +121,10 @@ class Sealer:
         self._rotation_seconds = rotation_seconds
         # Unwrapped keys, per instance only; dropped when a key is destroyed.
         self._cache: dict[str, AESGCM] = {}
-        # The current key as last READ from a database (connection, id, created_at). Only keys
-        # read back are remembered, never one just created: its transaction might still roll back.
-        self._current: tuple[sqlite3.Connection, str, float] | None = None
+        # The current key as last READ from a database (connection, id, created_at, cipher once
+        # unwrapped). Only keys read back are remembered, never one just created: its transaction
+        # might still roll back.
+        self._current: tuple[sqlite3.Connection, str, float, AESGCM | None] | None = None
 
     @staticmethod
     def ensure_schema(conn: sqlite3.Connection) -> None:
@@ -140,11 +141,24 @@ class Sealer:
         plaintext: bytes,
     ) -> SealedRecord:
         """Seal `plaintext` for row `record_id` with the current data key (rotating it if due)."""
-        key_id = self._current_key_id(conn, now)
+        current = self._current
+        if (
+            current is not None
+            and current[3] is not None
+            and current[0] is conn
+            and now < current[2] + self._rotation_seconds
+        ):
+            # Nearly every seal takes this path: the key id and its cipher without a query or lookup.
+            key_id, data_key = current[1], current[3]
+        else:
+            key_id = self._current_key_id(conn, now)
+            data_key = self._data_key(conn, key_id)
+            current = self._current
+            if current is not None and current[1] == key_id:
+                self._current = (current[0], key_id, current[2], data_key)
         nonce = os.urandom(NONCE_BYTES)
         aad = _associated_data(record_id, key_id, schema_version, purpose)
-        blob = nonce + self._data_key(conn, key_id).encrypt(nonce, plaintext, aad)
-        return SealedRecord(key_id=key_id, blob=blob)
+        return SealedRecord(key_id, nonce + data_key.encrypt(nonce, plaintext, aad))
 
     def open(
         self,
@@ -197,8 +211,9 @@ class Sealer:
             "ORDER BY created_at DESC LIMIT 1"
         ).fetchone()
         if row is not None and now < float(row[1]) + self._rotation_seconds:
-            self._current = (conn, str(row[0]), float(row[1]))
-            return str(row[0])
+            key_id = str(row[0])
+            self._current = (conn, key_id, float(row[1]), self._cache.get(key_id))
+            return key_id
         self._current = None
         key_id = os.urandom(8).hex()
         data_key = AESGCM.generate_key(bit_length=256)

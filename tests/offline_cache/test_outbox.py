@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,33 @@ def test_adding_same_id_twice_is_idempotent_but_another_payload_is_refused(outbo
     with pytest.raises(ConflictingApplication):
         outbox.add(app_id, PAYLOAD + b" ")
     assert outbox.claim_due()[0].payload == PAYLOAD
+
+
+def test_an_id_already_delivered_stays_taken(outbox: Outbox) -> None:
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    outbox.claim_due()
+    outbox.mark_delivered(app_id, b'{"outcome": "approved"}')
+    outbox.add(app_id, PAYLOAD)  # the same application again: nothing to do, not sent twice
+    assert outbox.status().counts == {"ready": 0, "in_flight": 0, "done": 1, "dead": 0}
+    assert outbox.claim_due() == []
+    with pytest.raises(ConflictingApplication):
+        outbox.add(app_id, PAYLOAD + b" ")
+    assert outbox.status().counts["done"] == 1
+
+
+def test_a_refused_save_leaves_the_outbox_usable_from_another_thread(outbox: Outbox) -> None:
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    with pytest.raises(ConflictingApplication):
+        outbox.add(app_id, PAYLOAD + b" ")
+    assert not outbox._conn.in_transaction
+    other = new_application_id()
+    saver = threading.Thread(target=outbox.add, args=(other, PAYLOAD))
+    saver.start()
+    saver.join(timeout=10)
+    assert not saver.is_alive()  # the lock was released
+    assert outbox.info(other) is not None
 
 
 def test_invalid_id_is_a_typed_error_and_stores_nothing(outbox: Outbox) -> None:
@@ -225,6 +253,17 @@ def test_application_ids_are_valid_rfc_9562_uuids() -> None:
         assert parsed.version == 7 and parsed.variant == uuid.RFC_4122 and str(parsed) == text
     assert not is_application_id(new_application_id().upper())
     assert not is_application_id(None)
+
+
+def test_application_ids_carry_the_millisecond_and_fresh_random_bits() -> None:
+    import uuid
+
+    ids = [uuid.UUID(new_application_id(now_ms=0x0123_4567_89AB)) for _ in range(200)]
+    assert {parsed.int >> 80 for parsed in ids} == {0x0123_4567_89AB}
+    assert len(set(ids)) == 200
+    # The bits next to the version and variant are random too, not left at zero.
+    assert len({str(parsed)[15] for parsed in ids}) > 8  # rand_a's first hex digit
+    assert {str(parsed)[19] for parsed in ids} == set("89ab")  # variant bits + 2 random bits
 
 
 def test_rows_scheduled_by_a_clock_that_was_far_ahead_are_not_stranded(outbox: Outbox, clock) -> None:

@@ -93,6 +93,18 @@ def test_destroyed_key_shreds_its_records(conn: sqlite3.Connection) -> None:
         open_(sealer, conn, "a", sealed)
 
 
+def test_a_destroyed_current_key_is_not_used_again(conn: sqlite3.Connection) -> None:
+    sealer = Sealer(os.urandom(32), rotation_seconds=86400)
+    first = seal(sealer, conn, "a", b"one")
+    again = seal(sealer, conn, "b", b"two")  # the current key and its cipher are now remembered
+    assert again.key_id == first.key_id
+    sealer.destroy_keys(conn, [first.key_id])
+    after = seal(sealer, conn, "c", b"three")
+    assert after.key_id != first.key_id
+    assert sealer.wrapped_key(conn, after.key_id) is not None
+    assert open_(sealer, conn, "c", after) == b"three"
+
+
 def test_device_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
     path = tmp_path / "keys" / "device.key"
     key = load_device_key(path, create=True)
