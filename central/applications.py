@@ -24,9 +24,9 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from central.catalog import CatalogSnapshot, CatalogStore
@@ -42,10 +42,33 @@ KEY_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-f
 RULE_SET_CACHE_S = 1.0
 PARTNER_PREFIX = {"yueyang": "YY", "changzhi": "CZ", "xiantao": "XT", "qianjiang": "QJ"}
 
+# The statements of a submission, built once: the values travel as parameters, so no statement is
+# rebuilt or re-keyed per request (building them cost more than executing them).
+_APPLICATIONS = cast(Table, ApplicationRow.__table__)
+_NOTIFICATIONS = cast(Table, NotificationRow.__table__)
+_REGISTRY = cast(Table, RegistryRecordRow.__table__)
+_FIND_APPLICATION = select(_APPLICATIONS).where(
+    _APPLICATIONS.c.kiosk_id == bindparam("find_kiosk_id"),
+    _APPLICATIONS.c.application_id == bindparam("find_application_id"),
+)
+_INSERT_APPLICATION = insert(_APPLICATIONS).returning(_APPLICATIONS.c.id)
+_STORE_DECISION = update(_APPLICATIONS).where(_APPLICATIONS.c.id == bindparam("row_id"))
+_INSERT_NOTIFICATION = insert(_NOTIFICATIONS)
+_REGISTRY_RECORDS = select(_REGISTRY.c.registry, _REGISTRY.c.key, _REGISTRY.c.data).where(
+    _REGISTRY.c.key.in_(bindparam("keys", expanding=True))
+)
+_REGISTRY_RECORD = select(_REGISTRY.c.data).where(
+    _REGISTRY.c.registry == bindparam("registry"), _REGISTRY.c.key == bindparam("key")
+)
+
 
 def fingerprint_of(application: ApplicationIn) -> str:
     """SHA-256 of the canonical JSON of the application (key order and spacing do not matter)."""
-    canonical = json.dumps(application.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return _fingerprint_of_document(application.model_dump(mode="json"))
+
+
+def _fingerprint_of_document(document: dict[str, Any]) -> str:
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -99,7 +122,8 @@ class ApplicationService:
                 "The Idempotency-Key must be the application id, a UUID.",
             )
         key = key.lower()
-        fingerprint = fingerprint_of(application)
+        request = application.model_dump(mode="json")
+        fingerprint = _fingerprint_of_document(request)
         existing = self._find(kiosk_id, key)
         if existing is not None:
             return self._answer_repeat(existing, fingerprint, application)
@@ -114,42 +138,42 @@ class ApplicationService:
             with self._db.write() as session:
                 connection = session.connection()
                 row_id = connection.execute(
-                    insert(ApplicationRow)
-                    .values(
-                        kiosk_id=kiosk_id,
-                        application_id=key,
-                        fingerprint=fingerprint,
-                        state="processing",
-                        claim_token=uuid.uuid4().hex,
-                        claimed_at=now,
-                        item_code=item["code"],
-                        request=application.model_dump(mode="json"),
-                        created_at=now,
-                    )
-                    .returning(ApplicationRow.id)
+                    _INSERT_APPLICATION,
+                    {
+                        "kiosk_id": kiosk_id,
+                        "application_id": key,
+                        "fingerprint": fingerprint,
+                        "state": "processing",
+                        "claim_token": uuid.uuid4().hex,
+                        "claimed_at": now,
+                        "item_code": item["code"],
+                        "request": request,
+                        "created_at": now,
+                    },
                 ).scalar_one()
                 body, notification = self._answer(row_id, key, now, now, item, partner_city, verdict)
                 connection.execute(
-                    update(ApplicationRow)
-                    .where(ApplicationRow.id == row_id)
-                    .values(
-                        state="done",
-                        outcome=body["outcome"],
-                        decided_at=now,
-                        response=body,
-                        response_status=201,
-                    )
+                    _STORE_DECISION,
+                    {
+                        "row_id": row_id,
+                        "state": "done",
+                        "outcome": body["outcome"],
+                        "decided_at": now,
+                        "response": body,
+                        "response_status": 201,
+                    },
                 )
                 if phone:
                     connection.execute(
-                        insert(NotificationRow).values(
-                            application_id=key,
-                            channel="sms",
-                            recipient=mask_phone(phone),
-                            phone=phone,
-                            message=notification,
-                            created_at=now,
-                        )
+                        _INSERT_NOTIFICATION,
+                        {
+                            "application_id": key,
+                            "channel": "sms",
+                            "recipient": mask_phone(phone),
+                            "phone": phone,
+                            "message": notification,
+                            "created_at": now,
+                        },
                     )
         except IntegrityError:
             # Another request stored this key first; its row is committed a moment later.
@@ -161,10 +185,9 @@ class ApplicationService:
 
     def _find(self, kiosk_id: str, key: str) -> Any:
         """The stored row (a plain row with the table's columns as attributes), or None."""
-        table = ApplicationRow.__table__
         with self._db.connect() as connection:
             return connection.execute(
-                select(table).where(table.c.kiosk_id == kiosk_id, table.c.application_id == key)
+                _FIND_APPLICATION, {"find_kiosk_id": kiosk_id, "find_application_id": key}
             ).first()
 
     def _await_row(self, kiosk_id: str, key: str) -> Any:
@@ -430,11 +453,7 @@ class ApplicationService:
         with self._db.connect() as connection:
             records = {
                 (registry, key): data
-                for registry, key, data in connection.execute(
-                    select(
-                        RegistryRecordRow.registry_name, RegistryRecordRow.key, RegistryRecordRow.data
-                    ).where(RegistryRecordRow.key.in_(sorted(keys)))
-                )
+                for registry, key, data in connection.execute(_REGISTRY_RECORDS, {"keys": sorted(keys)})
             }
 
             def read_registry(registry: str, key: str) -> dict[str, Any] | None:
@@ -442,9 +461,7 @@ class ApplicationService:
                     found = records.get((registry, key))
                 else:
                     found = connection.execute(
-                        select(RegistryRecordRow.data).where(
-                            RegistryRecordRow.registry_name == registry, RegistryRecordRow.key == key
-                        )
+                        _REGISTRY_RECORD, {"registry": registry, "key": key}
                     ).scalar_one_or_none()
                 return dict(found) if found is not None else None
 

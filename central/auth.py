@@ -14,8 +14,9 @@ import hmac
 import random
 import time
 from collections.abc import Callable, Mapping
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,6 +29,15 @@ from central.problems import unauthorized
 NONCE_RETENTION_S = 2 * signing.ALLOWED_SKEW_S + 60
 # A revoked or re-provisioned kiosk is refused within this time on every API node.
 SECRET_CACHE_S = 1.0
+
+# Built once per dialect; the request's values travel as parameters (rebuilding the statement per
+# request cost more than running it).
+_USED_NONCES = cast(Table, UsedNonceRow.__table__)
+_RECORD_NONCE = {
+    "sqlite": sqlite_insert(_USED_NONCES).on_conflict_do_nothing().returning(_USED_NONCES.c.nonce),
+    "postgresql": postgresql_insert(_USED_NONCES).on_conflict_do_nothing().returning(_USED_NONCES.c.nonce),
+}
+_FORGET_NONCES = delete(_USED_NONCES).where(_USED_NONCES.c.seen_at < bindparam("older_than"))
 
 
 class KioskAuthenticator:
@@ -93,20 +103,15 @@ class KioskAuthenticator:
         return secret
 
     def _record_nonce(self, kiosk_id: str, nonce: str, now: int) -> None:
-        insert = sqlite_insert if self._db.is_sqlite else postgresql_insert
-        statement = (
-            insert(UsedNonceRow)
-            .values(kiosk_id=kiosk_id, nonce=nonce, seen_at=now)
-            .on_conflict_do_nothing()
-            .returning(UsedNonceRow.nonce)
-        )
+        statement = _RECORD_NONCE["sqlite" if self._db.is_sqlite else "postgresql"]
+        values = {"kiosk_id": kiosk_id, "nonce": nonce, "seen_at": now}
         # The nonce is checked against every earlier one at once; it need not be durable before the
         # request goes on (it is committed with the next batch, within milliseconds).
-        if self._db.execute_write(statement, wait_for_commit=False) != 1:
+        if self._db.execute_write(statement, values, wait_for_commit=False) != 1:
             raise unauthorized("The nonce was already used: a replayed request is refused.")
         # Forget expired nonces now and then rather than on every request.
         if self._random.random() < 0.02:
-            self._db.execute_write(delete(UsedNonceRow).where(UsedNonceRow.seen_at < now - NONCE_RETENTION_S))
+            self._db.execute_write(_FORGET_NONCES, {"older_than": now - NONCE_RETENTION_S})
 
 
 def hash_admin_token(token: str) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -33,6 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.base import Executable
+
+from central.file_lock import FileLock
 
 
 def utcnow() -> datetime:
@@ -233,6 +236,12 @@ def _migration_2_admin_config_keys(connection: Any) -> None:
 MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migration_1_initial, _migration_2_admin_config_keys)
 
 
+# A write that nobody waits for (a request's nonce) is committed at the latest this long after it
+# ran; usually a waiting writer's commit takes it along sooner. Waking a thread costs more than a
+# write, so these are gathered rather than committed one by one.
+UNWAITED_COMMIT_DELAY_S = 0.002
+
+
 class WriteFailed(Exception):
     """The batch holding this write could not be committed (disk full, I/O error)."""
 
@@ -240,20 +249,33 @@ class WriteFailed(Exception):
 class _GroupCommitter:
     """SQLite group commit: many writers' work shares one transaction and one fsync.
 
-    A writer runs its statements inside a SAVEPOINT of the shared transaction (holding the lock only
-    for its own statements, which take microseconds), then waits until a committer thread has
-    committed the batch that holds them. A writer whose statements fail rolls back its savepoint
-    alone. ``write()`` returns only after COMMIT returned, so "answered" still means "durable".
+    A writer runs its statements inside a SAVEPOINT of the shared transaction (holding the lock
+    only for its own statements, which take microseconds), then commits the batch that holds
+    them, or waits while another writer commits it (writes arriving meanwhile form the next
+    batch). A writer whose statements fail rolls back its savepoint alone. ``write()`` returns
+    only after COMMIT returned, so "answered" still means "durable".
+
+    With ``writer_lock`` (a lock file beside the database), several service processes share the
+    database: each batch's transaction is begun only once this process holds the lock and the lock
+    is given up right after COMMIT, so a process waiting for the other's batch wakes the moment it
+    is committed instead of sleeping in SQLite's busy handler.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, writer_lock: FileLock | None = None) -> None:
+        self._writer_lock = writer_lock
         self._connection = engine.execution_options(sqlite_begin="IMMEDIATE").connect()
         self._session = Session(bind=self._connection, expire_on_commit=False)
         self._lock = threading.Lock()  # guards the shared session
-        self._state = threading.Condition()  # guards the counters below
+        # Both conditions share one lock that guards the counters below. Two of them so that a write
+        # wakes only the background committer, and a commit wakes only the writers waiting for it.
+        state = threading.Lock()
+        self._work = threading.Condition(state)  # the background committer waits here for writes
+        self._done = threading.Condition(state)  # writers wait here for their batch's commit
         self._collecting = 0  # number of the batch now collecting writes
         self._committed = -1  # number of the last batch committed (or failed)
-        self._pending = 0
+        self._pending = 0  # writes in the collecting batch
+        self._committing = False  # a thread is committing a batch
+        self._unwaited = False  # a write that no writer waits for awaits the background committer
         self._failures: dict[int, BaseException] = {}
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="sqlite-group-commit", daemon=True)
@@ -261,23 +283,33 @@ class _GroupCommitter:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with self._lock:
-            if self._closed:
-                raise WriteFailed("the database is closed")
-            session = self._session
-            try:
-                with session.begin_nested():
-                    yield session
-            finally:
-                # Even a failed write opened the shared transaction (and SQLite's write lock):
-                # the batch must be committed so that the lock is released.
-                with self._state:
-                    batch = self._collecting
-                    self._pending += 1
-                    self._state.notify_all()
+        batch: int | None = None
+        try:
+            with self._lock:
+                if self._closed:
+                    raise WriteFailed("the database is closed")
+                session = self._session
+                self._begin_batch()
+                try:
+                    with session.begin_nested():
+                        yield session
+                finally:
+                    with self._work:
+                        batch = self._collecting
+                        self._pending += 1
+        except BaseException:
+            # Even a failed write opened the shared transaction (and SQLite's write lock): the
+            # batch is committed so that the lock is released; the block's own error is raised.
+            if batch is not None:
+                with suppress(WriteFailed):
+                    self._await(batch)
+            raise
+        assert batch is not None
         self._await(batch)
 
-    def execute(self, statement: Executable, *, wait: bool = True) -> int:
+    def execute(
+        self, statement: Executable, parameters: dict[str, Any] | None = None, *, wait: bool = True
+    ) -> int:
         """One statement without a savepoint (a single statement is atomic by itself); its rowcount.
 
         ``wait=False`` returns as soon as the statement ran in the shared transaction (its effect is
@@ -286,65 +318,124 @@ class _GroupCommitter:
         with self._lock:
             if self._closed:
                 raise WriteFailed("the database is closed")
-            with self._state:
+            with self._work:
                 batch = self._collecting
+            rowcount = 0
+            failed = False
             try:
-                rowcount = _affected(self._session.connection().execute(statement))
+                self._begin_batch()
+                rowcount = _affected(self._session.connection().execute(statement, parameters))
             except Exception as error:
                 # Without a savepoint the batch cannot be trusted: fail all of it.
                 self._session.rollback()
-                with self._state:
+                self._end_batch()
+                failed = True
+                with self._work:
                     self._failures[batch] = error
-            with self._state:
+            with self._work:
                 self._pending += 1
-                self._state.notify_all()
-        if wait:
+                if not (wait or failed or self._unwaited):
+                    # No writer may come to commit this one: the background committer will.
+                    self._unwaited = True
+                    self._work.notify()
+        if wait or failed:  # a failed statement is reported (as WriteFailed) even without waiting
             self._await(batch)
         return rowcount
 
+    def _begin_batch(self) -> None:
+        """Open the shared transaction if none is open (with ``self._lock`` held)."""
+        if self._session.in_transaction():
+            return
+        if self._writer_lock is not None:
+            self._writer_lock.acquire()
+        try:
+            self._session.connection()  # BEGIN IMMEDIATE
+        except BaseException:
+            self._end_batch()
+            raise
+
+    def _end_batch(self) -> None:
+        """The shared transaction ended: let other processes write (with ``self._lock`` held)."""
+        if self._writer_lock is not None and self._writer_lock.held:
+            self._writer_lock.release()
+
     def _await(self, batch: int) -> None:
-        with self._state:
-            while self._committed < batch:
-                self._state.wait()
-            failure = self._failures.get(batch)
+        """Return once ``batch`` is committed; commit it in this thread when no commit is running.
+
+        The waiting writer commits itself rather than handing over to another thread: the batch's
+        transaction (and, between processes, the writer lock) is then held for no longer than its
+        statements and the COMMIT, not for as long as another thread takes to be scheduled.
+        """
+        while True:
+            with self._done:
+                while self._committed < batch and self._committing:
+                    self._done.wait()
+                if self._committed >= batch:
+                    failure = self._failures.get(batch)
+                    break
+                self._committing = True
+            self._commit_batch()
         if failure is not None:
             raise WriteFailed("the write could not be committed") from failure
 
-    def _run(self) -> None:
-        while True:
-            with self._state:
-                while self._pending == 0 and not self._closed:
-                    self._state.wait()
-                if self._pending == 0:
-                    return
+    def _commit_batch(self) -> None:
+        """Commit every write collected so far (the caller has set ``self._committing``)."""
+        batch = None
+        failure: BaseException | None = None
+        try:
             with self._lock:
-                with self._state:
+                with self._work:
                     batch = self._collecting
                     self._collecting += 1
                     self._pending = 0
-                failure: BaseException | None = None
                 try:
                     self._session.commit()
                 except Exception as error:  # every writer of the batch is told
                     failure = error
                     self._session.rollback()
-                self._session.expunge_all()
-            with self._state:
-                if failure is not None:
-                    self._failures[batch] = failure
-                    for old in [b for b in self._failures if b < batch - 1000]:
-                        del self._failures[old]
-                self._committed = batch
-                self._state.notify_all()
+                finally:
+                    self._end_batch()
+                    self._session.expunge_all()
+        finally:
+            with self._done:
+                if batch is not None:
+                    if failure is not None:
+                        self._failures[batch] = failure
+                        for old in [b for b in self._failures if b < batch - 1000]:
+                            del self._failures[old]
+                    self._committed = batch
+                self._committing = False
+                self._done.notify_all()
+
+    def _run(self) -> None:
+        # Commits the writes that no writer waits for (``execute(wait=False)``) a moment later,
+        # unless a waiting writer's commit took them along meanwhile; and what is left at close.
+        while True:
+            with self._work:
+                while not (self._unwaited or self._closed):
+                    self._work.wait()
+                self._work.wait(UNWAITED_COMMIT_DELAY_S)
+                self._unwaited = False
+                while self._committing:
+                    self._done.wait()
+                if self._pending == 0:
+                    if self._closed:
+                        return
+                    continue
+                self._committing = True
+            self._commit_batch()
 
     def close(self) -> None:
-        with self._state:
+        with self._work:
             self._closed = True
-            self._state.notify_all()
+            self._work.notify_all()
         self._thread.join(timeout=30)
         with self._lock:
             self._session.close()
+            self._end_batch()
             self._connection.close()
+            if self._writer_lock is not None:
+                self._writer_lock.close()
 
 
 class Database:
@@ -402,7 +493,7 @@ class Database:
         if self._group_commit:
             with self._write_lock:
                 if self._committer is None:
-                    self._committer = _GroupCommitter(self.engine)
+                    self._committer = _GroupCommitter(self.engine, self._writer_lock())
                 committer = self._committer
             with committer.write() as session:
                 yield session
@@ -413,8 +504,14 @@ class Database:
             with self._write_sessions.begin() as session:
                 yield session
 
-    def execute_write(self, statement: Executable, *, wait_for_commit: bool = True) -> int:
-        """Run one data-changing statement in its own (possibly shared) transaction.
+    def execute_write(
+        self,
+        statement: Executable,
+        parameters: dict[str, Any] | None = None,
+        *,
+        wait_for_commit: bool = True,
+    ) -> int:
+        """Run one data-changing statement (with ``parameters``) in its own (possibly shared) transaction.
 
         Returns the number of rows it returned (with RETURNING) or else its rowcount. With group
         commit, ``wait_for_commit=False`` returns before the shared transaction is committed.
@@ -422,11 +519,23 @@ class Database:
         if self._group_commit:
             with self._write_lock:
                 if self._committer is None:
-                    self._committer = _GroupCommitter(self.engine)
+                    self._committer = _GroupCommitter(self.engine, self._writer_lock())
                 committer = self._committer
-            return committer.execute(statement, wait=wait_for_commit)
+            return committer.execute(statement, parameters, wait=wait_for_commit)
         with self.write() as session:
-            return _affected(session.connection().execute(statement))
+            return _affected(session.connection().execute(statement, parameters))
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file, or None (PostgreSQL, or SQLite in memory)."""
+        database = self.engine.url.database if self.is_sqlite else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database)
+
+    def _writer_lock(self) -> FileLock | None:
+        path = self.sqlite_path
+        return FileLock(path.with_name(path.name + ".writer-lock")) if path is not None else None
 
     def migrate(self) -> int:
         """Apply outstanding migrations; returns the schema version."""
