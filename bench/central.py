@@ -1,25 +1,36 @@
 """Central service throughput and latency: signed decisions at 1, 16 and 64 concurrent clients.
 
-Starts the real service (uvicorn, one process) on 127.0.0.1 with SQLite (WAL, synchronous=FULL)
-and, when a server can be started, PostgreSQL (fsync on), and drives it with threads that each
-own a signed client session. Every request is a new instant-approval application (provident-fund
-retirement withdrawal: rule set with registry look-ups, two commits, notification outbox). The
-baseline, measured in the same run at the same concurrency, is a signed read (appointment zones):
-authentication, nonce record and one small query, i.e. the cost of a request with no decision.
+Starts the real service (uvicorn) on 127.0.0.1 with SQLite (WAL, synchronous=FULL) and, when a
+server can be started, PostgreSQL (fsync on), and drives it with N concurrent keep-alive
+connections. Every request is signed like a kiosk's (the kiosk's own signing function, its own
+timestamp and nonce) and every decision request is a new instant-approval application
+(provident-fund retirement withdrawal: rule set with registry look-ups, the row, the decision and
+its SMS committed before the answer). The baseline, measured in the same run at the same
+concurrency, is a signed read (appointment zones): authentication, nonce record and one small
+query, i.e. the cost of a request with no decision.
 
-Run: .venv/bin/python bench/central.py [--quick]
+The load generator costs the service as little CPU as possible: all requests of a round are signed
+and serialised before its timed window (their timestamps stay well inside the ±300 s window), and
+one thread sends them over raw sockets, waiting on all connections with a selector. By default the
+service runs on core 0 and the generator on core 1 (``--no-pin`` lets the scheduler place both).
+The figures include the CPU time per request of the service's processes and of the generator.
+
+Run: .venv/bin/python bench/central.py [--quick] [--backend sqlite|postgres|both] [--workers N]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
+import os
+import resource
 import secrets
+import selectors
+import socket
 import sys
-import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +48,8 @@ from tests.support.central import (  # noqa: E402
 
 TARGET_P99_AT_16_S = 0.050
 CITIZEN = person("retiree")
+SERVICE_CPUS = {0}
+GENERATOR_CPUS = {1}
 
 
 def application() -> bytes:
@@ -49,92 +62,169 @@ def application() -> bytes:
     ).encode()
 
 
-class SignedConnection:
-    """A lean keep-alive HTTP/1.1 client that signs like the kiosk (the kiosk's own signing function).
+def signed_request(server: CentralServer, kind: str, body: bytes) -> bytes:
+    """One complete HTTP/1.1 request, signed like the kiosk signs (fresh timestamp and nonce)."""
+    if kind == "decision":
+        method, path = "POST", "/v1/applications"
+        extra = f"Idempotency-Key: {uuid.uuid4()}\r\nContent-Type: application/json\r\n"
+    else:
+        method, path, body, extra = "GET", "/v1/appointments/zones", b"", ""
+    timestamp = str(int(time.time()))
+    nonce = secrets.token_urlsafe(18)
+    signature = sign_request(server.secret, method, path, server.kiosk_id, timestamp, nonce, body)
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+        f"X-Kiosk-Id: {server.kiosk_id}\r\nX-Kiosk-Timestamp: {timestamp}\r\n"
+        f"X-Kiosk-Nonce: {nonce}\r\nX-Kiosk-Signature: {signature}\r\n"
+        f"{extra}Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode("ascii") + body
 
-    The kiosk uses requests; the load generator uses http.client so that its own CPU cost, on the
-    same two cores as the service, distorts the service's figures less.
-    """
 
-    def __init__(self, server: CentralServer) -> None:
-        self._server = server
-        self._connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+@dataclass
+class _Client:
+    """One keep-alive connection and the requests it still has to send."""
 
-    def request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> int:
-        timestamp = str(int(time.time()))
-        nonce = secrets.token_urlsafe(18)
-        signature = sign_request(
-            self._server.secret, method, path, self._server.kiosk_id, timestamp, nonce, body
-        )
-        all_headers = {
-            "X-Kiosk-Id": self._server.kiosk_id,
-            "X-Kiosk-Timestamp": timestamp,
-            "X-Kiosk-Nonce": nonce,
-            "X-Kiosk-Signature": signature,
-            "Content-Type": "application/json",
-            **(headers or {}),
-        }
-        self._connection.request(method, path, body=body or None, headers=all_headers)
-        response = self._connection.getresponse()
-        content = response.read()
-        if response.status == 201 and b'"approved"' not in content:
-            return 0
-        return response.status
+    sock: socket.socket
+    requests: list[bytes]
+    sent_at: float = 0.0
+    buffer: bytearray = field(default_factory=bytearray)
 
-    def close(self) -> None:
-        self._connection.close()
+    def send_next(self) -> None:
+        self.sent_at = time.perf_counter()
+        self.sock.sendall(self.requests.pop())
+
+    def response(self) -> tuple[int, bytes] | None:
+        """(status, body) once a whole response is buffered, else None."""
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        head = bytes(self.buffer[:end]).decode("latin-1").split("\r\n")
+        length = 0
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        if len(self.buffer) < end + 4 + length:
+            return None
+        body = bytes(self.buffer[end + 4 : end + 4 + length])
+        del self.buffer[: end + 4 + length]
+        return int(head[0].split()[1]), body
 
 
 def drive(server: CentralServer, clients: int, per_client: int, kind: str) -> tuple[Timings, float, int]:
-    """Run ``clients`` threads of ``per_client`` requests; returns latencies, requests/s and errors."""
+    """``clients`` connections each sending ``per_client`` requests in turn; latencies, rate, errors."""
+    body = application()
+    prepared = [[signed_request(server, kind, body) for _ in range(per_client)] for _ in range(clients)]
+    selector = selectors.DefaultSelector()
+    connections = []
+    for requests in prepared:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        client = _Client(sock, requests)
+        selector.register(sock, selectors.EVENT_READ, client)
+        connections.append(client)
     timings = Timings(kind)
     errors = 0
-    lock = threading.Lock()
-    barrier = threading.Barrier(clients + 1)
-    body = application()
-
-    def worker() -> None:
-        nonlocal errors
-        local: list[float] = []
-        failed = 0
-        connection = SignedConnection(server)
-        barrier.wait()
-        for _ in range(per_client):
-            started = time.perf_counter()
-            if kind == "decision":
-                status = connection.request(
-                    "POST", "/v1/applications", body, {"Idempotency-Key": str(uuid.uuid4())}
-                )
-                ok = status == 201
-            else:
-                ok = connection.request("GET", "/v1/appointments/zones") == 200
-            local.append(time.perf_counter() - started)
-            failed += 0 if ok else 1
-        connection.close()
-        with lock:
-            timings.samples.extend(local)
-            errors += failed
-
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
+    active = len(connections)
     started = time.perf_counter()
-    for thread in threads:
-        thread.join()
+    for client in connections:
+        client.send_next()
+    while active:
+        events = selector.select(timeout=60)
+        if not events:
+            raise TimeoutError("the service stopped answering")
+        for key, _ in events:
+            client = key.data
+            chunk = client.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("the service closed a connection")
+            client.buffer += chunk
+            answer = client.response()
+            if answer is None:
+                continue
+            timings.samples.append(time.perf_counter() - client.sent_at)
+            status, content = answer
+            ok = status == 201 and b'"approved"' in content if kind == "decision" else status == 200
+            errors += 0 if ok else 1
+            if client.requests:
+                client.send_next()
+            else:
+                active -= 1
     elapsed = time.perf_counter() - started
+    for client in connections:
+        selector.unregister(client.sock)
+        client.sock.close()
+    selector.close()
     return timings, len(timings.samples) / elapsed, errors
 
 
-def measure(label: str, server: CentralServer, levels: list[int], total: int) -> list[tuple[str, str, str]]:
+def _service_pids(server: CentralServer) -> list[int]:
+    """The service's process and its worker processes."""
+    assert server.process is not None
+    root = server.process.pid
+    pids = [root]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if parent == root:
+                pids.append(int(entry.name))
+    return pids
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _pin(pids: list[int], cpus: set[int]) -> None:
+    """Pin every thread of these processes (threads started later inherit it)."""
+    for pid in pids:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            os.sched_setaffinity(int(task.name), cpus)
+
+
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(
+    label: str, server: CentralServer, levels: list[int], total: int, pin: bool
+) -> list[tuple[str, str, str]]:
+    pids = _service_pids(server)
+    all_cpus = os.sched_getaffinity(0)
+    if pin:
+        _pin(pids, SERVICE_CPUS)
+        os.sched_setaffinity(0, GENERATOR_CPUS)
+    try:
+        return _measure_levels(label, server, pids, levels, total)
+    finally:
+        os.sched_setaffinity(0, all_cpus)
+
+
+def _measure_levels(
+    label: str, server: CentralServer, pids: list[int], levels: list[int], total: int
+) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
-    drive(server, 4, 10, "decision")  # warm up the service and its connection pool
-    drive(server, 4, 10, "read")
+    drive(server, 4, 25, "decision")  # warm up the service, its threads and its connection pool
+    drive(server, 4, 25, "read")
     for clients in levels:
         per_client = max(20, total // clients)
+        service_before, own_before = _cpu_seconds(pids), _own_cpu_seconds()
         decisions, rate, errors = drive(server, clients, per_client, "decision")
+        service_cpu = (_cpu_seconds(pids) - service_before) / len(decisions.samples)
+        generator_cpu = (_own_cpu_seconds() - own_before) / len(decisions.samples)
         reads, read_rate, read_errors = drive(server, clients, per_client, "read")
         p99 = decisions.percentile(99)
         verdict = ""
@@ -144,6 +234,7 @@ def measure(label: str, server: CentralServer, levels: list[int], total: int) ->
             (
                 f"{label} {clients:>2} clients",
                 f"{rate:7.1f} decisions/s  p50 {ms(decisions.median)}  p99 {ms(p99)}  errors {errors}"
+                f"  cpu/decision service {ms(service_cpu)} generator {ms(generator_cpu)}"
                 f"  | baseline signed read {read_rate:7.1f}/s p50 {ms(reads.median)}"
                 f" p99 {ms(reads.percentile(99))} errors {read_errors}",
                 f"p50 ratio {decisions.median / reads.median:.2f}x{verdict}",
@@ -156,16 +247,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
     parser.add_argument("--backend", choices=["both", "sqlite", "postgres"], default="both")
+    parser.add_argument("--workers", type=int, nargs="+", default=None, help="service processes to try")
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 16, 64], help="concurrent clients")
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="do not pin the service and generator to cores"
+    )
     args = parser.parse_args()
-    levels = [1, 16, 64]
     total = 320 if args.quick else 1600
+    pin = args.pin and os.sched_getaffinity(0) >= (SERVICE_CPUS | GENERATOR_CPUS)
     rows: list[tuple[str, str, str]] = []
     if args.backend in ("both", "sqlite"):
-        server = start_central(kiosk_id="bench-kiosk")
-        try:
-            rows += measure("sqlite/1w  ", server, levels, total)
-        finally:
-            server.cleanup()
+        for workers in args.workers or [1]:
+            server = start_central(kiosk_id="bench-kiosk", workers=workers)
+            try:
+                rows += measure(f"sqlite/{workers}w  ", server, args.levels, total, pin and workers == 1)
+            finally:
+                server.cleanup()
     cluster = None
     if args.backend in ("both", "postgres"):
         try:
@@ -174,19 +271,19 @@ def main() -> int:
             print(f"PostgreSQL skipped: {error}")
     if cluster is not None:
         try:
-            for workers in (1, 2):
+            for workers in args.workers or [1, 2]:
                 server = start_central(kiosk_id="bench-kiosk", db_url=cluster.new_database(), workers=workers)
                 try:
-                    rows += measure(f"postgres/{workers}w", server, levels, total)
+                    rows += measure(f"postgres/{workers}w", server, args.levels, total, pin and workers == 1)
                 finally:
                     server.cleanup()
         finally:
             cluster.stop()
     report(
-        "central: signed instant-approval decisions on loopback (Nw = uvicorn worker processes)",
+        "central: signed instant-approval decisions on loopback (Nw = service worker processes)",
         rows,
-        note="per-request latency percentiles; the load generator (Python threads) shares the 2 cores "
-        "with the service and its database",
+        note="per-request latency percentiles; requests signed before each timed round and sent by one "
+        "selector thread" + ("; service pinned to core 0, generator to core 1 (1w)" if pin else ""),
     )
     return 0
 

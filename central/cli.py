@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--db", dest="db_sub", default=None, help="database URL")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
-    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
     serve.add_argument("--seed-demo", action="store_true", help="load the demo data before serving")
     for name, help_text in (
         ("migrate", "create or upgrade the schema"),
@@ -176,8 +176,8 @@ def _serve(url: str, host: str, port: int, workers: int, seed: bool) -> int:
     # Access logs are off: paths carry no personal data, but a line per request is noise at fleet scale.
     options: dict[str, Any] = {"host": host, "port": port, "access_log": False, "log_level": "warning"}
     if workers > 1:
-        if db.is_sqlite and db.sqlite_path is None:
-            print("error: several workers need a database file or PostgreSQL", file=sys.stderr)
+        if db.is_sqlite:
+            print("error: several workers need PostgreSQL (SQLite has one writer per file)", file=sys.stderr)
             return 2
         db.dispose()
         os.environ["KIOSK_CENTRAL_DB"] = url

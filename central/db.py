@@ -12,7 +12,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -34,8 +33,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.base import Executable
-
-from central.file_lock import FileLock
 
 
 def utcnow() -> datetime:
@@ -254,15 +251,9 @@ class _GroupCommitter:
     them, or waits while another writer commits it (writes arriving meanwhile form the next
     batch). A writer whose statements fail rolls back its savepoint alone. ``write()`` returns
     only after COMMIT returned, so "answered" still means "durable".
-
-    With ``writer_lock`` (a lock file beside the database), several service processes share the
-    database: each batch's transaction is begun only once this process holds the lock and the lock
-    is given up right after COMMIT, so a process waiting for the other's batch wakes the moment it
-    is committed instead of sleeping in SQLite's busy handler.
     """
 
-    def __init__(self, engine: Engine, writer_lock: FileLock | None = None) -> None:
-        self._writer_lock = writer_lock
+    def __init__(self, engine: Engine) -> None:
         self._connection = engine.execution_options(sqlite_begin="IMMEDIATE").connect()
         self._session = Session(bind=self._connection, expire_on_commit=False)
         self._lock = threading.Lock()  # guards the shared session
@@ -289,7 +280,6 @@ class _GroupCommitter:
                 if self._closed:
                     raise WriteFailed("the database is closed")
                 session = self._session
-                self._begin_batch()
                 try:
                     with session.begin_nested():
                         yield session
@@ -323,12 +313,10 @@ class _GroupCommitter:
             rowcount = 0
             failed = False
             try:
-                self._begin_batch()
                 rowcount = _affected(self._session.connection().execute(statement, parameters))
             except Exception as error:
                 # Without a savepoint the batch cannot be trusted: fail all of it.
                 self._session.rollback()
-                self._end_batch()
                 failed = True
                 with self._work:
                     self._failures[batch] = error
@@ -342,29 +330,12 @@ class _GroupCommitter:
             self._await(batch)
         return rowcount
 
-    def _begin_batch(self) -> None:
-        """Open the shared transaction if none is open (with ``self._lock`` held)."""
-        if self._session.in_transaction():
-            return
-        if self._writer_lock is not None:
-            self._writer_lock.acquire()
-        try:
-            self._session.connection()  # BEGIN IMMEDIATE
-        except BaseException:
-            self._end_batch()
-            raise
-
-    def _end_batch(self) -> None:
-        """The shared transaction ended: let other processes write (with ``self._lock`` held)."""
-        if self._writer_lock is not None and self._writer_lock.held:
-            self._writer_lock.release()
-
     def _await(self, batch: int) -> None:
         """Return once ``batch`` is committed; commit it in this thread when no commit is running.
 
         The waiting writer commits itself rather than handing over to another thread: the batch's
-        transaction (and, between processes, the writer lock) is then held for no longer than its
-        statements and the COMMIT, not for as long as another thread takes to be scheduled.
+        transaction (SQLite's write lock) is then held for no longer than its statements and the
+        COMMIT, not for as long as another thread takes to be scheduled.
         """
         while True:
             with self._done:
@@ -394,7 +365,6 @@ class _GroupCommitter:
                     failure = error
                     self._session.rollback()
                 finally:
-                    self._end_batch()
                     self._session.expunge_all()
         finally:
             with self._done:
@@ -432,10 +402,7 @@ class _GroupCommitter:
         self._thread.join(timeout=30)
         with self._lock:
             self._session.close()
-            self._end_batch()
             self._connection.close()
-            if self._writer_lock is not None:
-                self._writer_lock.close()
 
 
 class Database:
@@ -493,7 +460,7 @@ class Database:
         if self._group_commit:
             with self._write_lock:
                 if self._committer is None:
-                    self._committer = _GroupCommitter(self.engine, self._writer_lock())
+                    self._committer = _GroupCommitter(self.engine)
                 committer = self._committer
             with committer.write() as session:
                 yield session
@@ -519,23 +486,11 @@ class Database:
         if self._group_commit:
             with self._write_lock:
                 if self._committer is None:
-                    self._committer = _GroupCommitter(self.engine, self._writer_lock())
+                    self._committer = _GroupCommitter(self.engine)
                 committer = self._committer
             return committer.execute(statement, parameters, wait=wait_for_commit)
         with self.write() as session:
             return _affected(session.connection().execute(statement, parameters))
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        """The SQLite database file, or None (PostgreSQL, or SQLite in memory)."""
-        database = self.engine.url.database if self.is_sqlite else None
-        if not database or database == ":memory:" or database.startswith("file:"):
-            return None
-        return Path(database)
-
-    def _writer_lock(self) -> FileLock | None:
-        path = self.sqlite_path
-        return FileLock(path.with_name(path.name + ".writer-lock")) if path is not None else None
 
     def migrate(self) -> int:
         """Apply outstanding migrations; returns the schema version."""

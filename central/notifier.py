@@ -4,9 +4,6 @@ A decision writes its notification into the ``notifications`` table in the same 
 outbox). A :class:`NotificationDispatcher` thread hands pending rows to a :class:`Notifier` in
 batches and marks them sent; the full phone number is kept only until then (the row keeps the
 masked number and the text as the record). A failed send leaves the row pending for the next round.
-Several service processes may share one database: on PostgreSQL each takes its rows with SKIP
-LOCKED; on a SQLite file one process at a time sends (it holds a lock file beside the database, and
-another takes over when it ends), so no message goes out twice.
 The reference notifier only accepts the message; a deployment plugs the city's SMS gateway in here.
 """
 
@@ -20,7 +17,6 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 
 from central.db import Database, NotificationRow, utcnow
-from central.file_lock import FileLock
 
 log = logging.getLogger("central.notifier")
 
@@ -51,8 +47,6 @@ class NotificationDispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        path = db.sqlite_path
-        self._sender_lock = FileLock(path.with_name(path.name + ".sender-lock")) if path is not None else None
 
     def wake(self) -> None:
         """Something was queued: send soon."""
@@ -71,8 +65,6 @@ class NotificationDispatcher:
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
-        if self._sender_lock is not None:
-            self._sender_lock.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -80,17 +72,11 @@ class NotificationDispatcher:
                 # Let the notifications of decisions made at the same moment gather into one batch.
                 self._stop.wait(COALESCE_S)
             self._wake.clear()
-            if not self._is_sender():
-                continue  # another process of this database sends (and picks these rows up)
             try:
                 while self.dispatch_once() == BATCH and not self._stop.is_set():
                     pass
             except Exception as error:  # a database hiccup must not end the thread
                 log.warning("notification dispatch failed: %s", type(error).__name__)
-
-    def _is_sender(self) -> bool:
-        lock = self._sender_lock
-        return lock is None or lock.held or lock.try_acquire()
 
     def dispatch_once(self) -> int:
         """Send up to one batch of pending notifications; returns how many were pending."""
