@@ -32,10 +32,9 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
-from devices.emulators.pty import PtyHarness
+from devices.emulators.pty import PtyHarness, SerialEmulator
 from devices.idcard import codec
 from devices.idcard.card import IdCard
 from devices.idcard.codec import FrameDecoder, FrameError
@@ -94,7 +93,7 @@ class ExchangeRecord:
     sw3: int
 
 
-class SamReaderEmulator:
+class SamReaderEmulator(SerialEmulator):
     """An emulated reader at ``path``. Thread-safe controls: ``place_card``, ``remove_card``,
     ``set_scenario``, ``unplug``, ``replug``."""
 
@@ -116,7 +115,7 @@ class SamReaderEmulator:
         self._default_card = card or sample_card()
         encode_text_block(self._default_card)  # a card that cannot be on a card fails here
         self._baud = baud
-        self._harness = PtyHarness(self._on_bytes, baud=baud if paced else None, name="ttySAM0")
+        self.harness = PtyHarness(self._on_bytes, baud=baud if paced else None, name="ttySAM0")
         self._decoder = FrameDecoder(minimum_length=3)
         self._lock = threading.Lock()
         self._card: IdCard | None = None
@@ -135,31 +134,11 @@ class SamReaderEmulator:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    @property
-    def path(self) -> str:
-        return self._harness.path
-
-    @property
-    def harness(self) -> PtyHarness:
-        return self._harness
-
-    def start(self) -> Self:
-        self._harness.start()
-        return self
-
     def close(self) -> None:
         timer = self._replug_timer
         if timer is not None:
             timer.cancel()
-        self._harness.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
+        super().close()
 
     # -- controls --------------------------------------------------------------------------------
 
@@ -186,11 +165,11 @@ class SamReaderEmulator:
         self._apply_scenario(scenario)
 
     def unplug(self) -> None:
-        self._harness.unplug()
+        self.harness.unplug()
 
     def replug(self) -> None:
         self._decoder.reset()
-        self._harness.replug()
+        self.harness.replug()
 
     def _apply_scenario(self, scenario: str) -> None:
         if scenario in ("removed_mid_read", "flaky_read", "bad_checksum"):
@@ -202,9 +181,9 @@ class SamReaderEmulator:
     # -- the protocol ----------------------------------------------------------------------------
 
     def _on_bytes(self, chunk: bytes) -> None:
-        if self._harness.client_baud() not in (None, self._baud):
+        if self.harness.client_baud() not in (None, self._baud):
             # A UART at the wrong speed turns every byte into something else.
-            self._harness.write(bytes(b ^ 0x5A for b in chunk[:16]))
+            self.harness.write(bytes(b ^ 0x5A for b in chunk[:16]))
             self._decoder.reset()
             return
         if self._decoder.pending == 0:
@@ -220,7 +199,7 @@ class SamReaderEmulator:
 
     def _wait_for_wire(self, frame_length: int) -> None:
         """A real module only sees a command once all of it crossed the line."""
-        due = self._frame_started_at + self._harness.wire_time(frame_length)
+        due = self._frame_started_at + self.harness.wire_time(frame_length)
         delay = due - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
@@ -303,11 +282,11 @@ class SamReaderEmulator:
             time.sleep(self._slow_delay_s)
         if scenario == "garbage":
             frame = _GARBAGE + frame
-        self._harness.write(frame)
+        self.harness.write(frame)
 
     def _schedule_unplug(self) -> None:
         def cycle() -> None:
-            self._harness.unplug()
+            self.harness.unplug()
             time.sleep(self._replug_after_s)
             self.replug()
 

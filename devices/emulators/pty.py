@@ -36,7 +36,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
-__all__ = ["BITS_PER_BYTE", "ByteHandler", "PtyHarness"]
+__all__ = ["BITS_PER_BYTE", "ByteHandler", "PtyHarness", "SerialEmulator"]
 
 _log = logging.getLogger(__name__)
 
@@ -290,3 +290,29 @@ class PtyHarness:
 
     def _dispatch(self, data: bytes) -> None:
         self._on_bytes(data)
+
+
+class SerialEmulator:
+    """Base of the serial device emulators: a ``PtyHarness`` in ``self.harness`` (set by the subclass
+    before use), its ``path``, and the start/close/context-manager lifecycle around it."""
+
+    harness: PtyHarness
+
+    @property
+    def path(self) -> str:
+        return self.harness.path
+
+    def start(self) -> Self:
+        self.harness.start()
+        return self
+
+    def close(self) -> None:
+        self.harness.close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

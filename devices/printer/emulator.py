@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Final, Literal, Self
 
-from devices.emulators.pty import PtyHarness
+from devices.emulators.pty import PtyHarness, SerialEmulator
 
 PrinterState = Literal["ok", "near_end", "paper_out", "cover_open", "error", "silent"]
 STATES: Final = ("ok", "near_end", "paper_out", "cover_open", "error", "silent")
@@ -127,16 +127,12 @@ def _block_size(head: bytes) -> int | None:
     return 5 + int.from_bytes(head[3:5], "little")
 
 
-class SerialPrinterEmulator:
+class SerialPrinterEmulator(SerialEmulator):
     """A serial ESC/POS printer on a pty; clients open ``path`` with ``escpos-serial://``."""
 
     def __init__(self, state: PrinterState = "ok", *, baud: int | None = None) -> None:
         self.core = PrinterCore(state)
         self.harness = PtyHarness(self._on_bytes, baud=baud, name="ttyPRN0")
-
-    @property
-    def path(self) -> str:
-        return self.harness.path
 
     @property
     def uri(self) -> str:
@@ -146,21 +142,6 @@ class SerialPrinterEmulator:
         answer = self.core.feed(data)
         if answer:
             self.harness.write(answer)
-
-    def start(self) -> Self:
-        self.harness.start()
-        return self
-
-    def close(self) -> None:
-        self.harness.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 class NetworkPrinterEmulator:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from types import TracebackType
-from typing import Final, Self
+from typing import Final
 
-from devices.emulators.pty import PtyHarness
+from devices.emulators.pty import PtyHarness, SerialEmulator
 from devices.scanner import ssi
 from devices.scanner.profiles import TriggerProfile, get_profile
 
@@ -21,7 +20,7 @@ SSI_RETRIES: Final = 3
 SSI_ACK_WAIT_S: Final = 0.3
 
 
-class SerialScannerEmulator:
+class SerialScannerEmulator(SerialEmulator):
     """A scanner at ``path``; ``uri`` is the matching ``serial://`` device URI."""
 
     def __init__(self, profile: str = "passive", *, suffix: bytes = b"\r", baud: int | None = None) -> None:
@@ -35,10 +34,6 @@ class SerialScannerEmulator:
         self._lock = threading.Lock()
 
     @property
-    def path(self) -> str:
-        return self.harness.path
-
-    @property
     def uri(self) -> str:
         suffix = {b"\r": "cr", b"\r\n": "crlf", b"\n": "lf", b"": "none"}[self.suffix]
         return f"serial://{self.path}?profile={self.profile.name}&suffix={suffix}"
@@ -46,21 +41,6 @@ class SerialScannerEmulator:
     @property
     def trigger_on(self) -> bool:
         return self._trigger_on
-
-    def start(self) -> Self:
-        self.harness.start()
-        return self
-
-    def close(self) -> None:
-        self.harness.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def scan(self, payload: bytes, *, chunk_gap_s: float = 0.0, chunks: int = 1) -> bool:
         """Send ``payload`` as one decode; False if the trigger is off (nothing sent) or, for SSI,
