@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 
-from PySide6.QtCore import QEventLoop
+from PySide6.QtCore import QEventLoop, QPointF, Qt
 from PySide6.QtQuick import QQuickItem
+from PySide6.QtTest import QTest
 
 
 def pump(seconds: float = 0.05) -> None:
@@ -58,3 +59,12 @@ def all_texts(window) -> list[str]:
         if isinstance(value, str) and value:
             texts.append(value)
     return texts
+
+
+def tap(window, object_name: str) -> None:
+    """A touch in the middle of the visible item named ``object_name``."""
+    item = find(window, object_name)
+    assert item is not None and item.isVisible(), object_name
+    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
+    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    pump()

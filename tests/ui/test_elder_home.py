@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QAccessible
-from PySide6.QtTest import QTest
 
 from kiosk.catalog import Catalog, Group, ServiceItem
-from tests.ui.helpers import find, pump, visible_items, wait_for
+from tests.ui.helpers import find, pump, tap, visible_items, wait_for
 
 pytestmark = pytest.mark.ui
 
 FIVE = ["social_security", "pension", "medical", "provident_fund", "household"]
 ELDER_TARGET = 100  # px, accessibility criterion A6
 ELDER_GAP = 12
-
-
-def tap(window, object_name: str) -> None:
-    item = find(window, object_name)
-    assert item is not None and item.isVisible(), object_name
-    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
-    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
-    pump()
 
 
 def screen(kiosk) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtTest import QTest
 
 from kiosk.catalog import builtin_catalog
 from kiosk.clock import FakeClock
@@ -12,19 +10,11 @@ from kiosk.dispatch import BackgroundWork
 from kiosk.i18n import Strings
 from kiosk.session import SessionSettings
 from tests.support.fakes import FakeApplications, FakePrinter, FakeServices
-from tests.ui.helpers import all_texts, find, pump, wait_for
+from tests.ui.helpers import all_texts, find, tap, wait_for
 from ui.adapters.post import QtPost
 from ui.app import attach_core, show_first_frame
 
 pytestmark = pytest.mark.ui
-
-
-def tap(window, object_name: str) -> None:
-    item = find(window, object_name)
-    assert item is not None and item.isVisible(), object_name
-    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
-    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
-    pump()
 
 
 @pytest.mark.parametrize("language", ["zh_CN", "en"])

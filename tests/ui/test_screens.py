@@ -5,27 +5,17 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QAccessible
-from PySide6.QtTest import QTest
 
 from kiosk.identity import Identity
 from tests.support.fakes import FakeCard
-from tests.ui.helpers import all_texts, find, pump, visible_items, wait_for
+from tests.ui.helpers import all_texts, find, pump, tap, visible_items, wait_for
 
 pytestmark = pytest.mark.ui
 
 CARD = FakeCard(name="王小明", id_number="110101199001010015", address="北京市东城区示例路1号")
 BANK = "6222020200112233445"
 PHONE = "13812345678"
-
-
-def tap(window, object_name: str) -> None:
-    item = find(window, object_name)
-    assert item is not None and item.isVisible(), object_name
-    centre = item.mapToScene(QPointF(item.width() / 2, item.height() / 2)).toPoint()
-    QTest.mouseClick(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
-    pump()
 
 
 def screen(kiosk) -> str:
