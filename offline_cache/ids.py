@@ -23,10 +23,11 @@ def new_application_id(now_ms: int | None = None) -> str:
     return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
-# Canonical lowercase form, version nibble 7, RFC 9562 variant (8, 9, a or b).
-_UUID7 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+# Canonical lowercase form, version nibble 7, RFC 9562 variant (8, 9, a or b). Public so that a
+# hot path can match a value already known to be a str without a function call.
+APPLICATION_ID_FORM = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 
 def is_application_id(text: object) -> bool:
     """True when `text` is a canonical UUIDv7 string (what the outbox accepts as a key)."""
-    return isinstance(text, str) and _UUID7.fullmatch(text) is not None
+    return isinstance(text, str) and APPLICATION_ID_FORM.fullmatch(text) is not None
