@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -33,11 +34,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import Timings, compare, report
 from offline_cache.ids import new_application_id
-from offline_cache.outbox import Outbox
-from offline_cache.sealing import Sealer
+from offline_cache.outbox import _INSERT_PENDING, SCHEMA_VERSION, Outbox
+from offline_cache.sealing import NONCE_BYTES, SealedRecord, Sealer
 from offline_cache.sync import Relay
 
 FUND_RETIREMENT = "411700-GJJ-0901"
+TAG_BYTES = 16
 BODY = {
     "item_code": "demo-item",
     "applicant": {"name": "测试", "id_number": "110105194912310029", "phone": "13800138000"},
@@ -45,21 +47,64 @@ BODY = {
 }
 
 
-def save_latency(directory: Path, saves: int, *, baseline_first: bool) -> tuple[Timings, Timings]:
+class _CopyingSealer(Sealer):
+    """Breakdown experiment only: a "seal" that copies the payload into a blob of the sealed size."""
+
+    def seal(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        now: float,
+        record_id: str,
+        purpose: str,
+        schema_version: int,
+        plaintext: bytes,
+    ) -> SealedRecord:
+        return SealedRecord("0" * 16, bytes(NONCE_BYTES) + plaintext + bytes(TAG_BYTES))
+
+
+# Subjects for `--breakdown`: the kiosk's save, then the same with one more part taken out.
+KIOSK_SAVE = "kiosk save (sorted JSON, new id, Outbox.add)"
+ID_BEFOREHAND = "  id made beforehand"
+PLAIN_JSON = "  and the baseline's JSON encoding"
+NO_ENCRYPTION = "  and no encryption (payload copied)"
+TRANSACTION_ONLY = "  only BEGIN IMMEDIATE, INSERT, COMMIT of the row"
+VARIANTS = (KIOSK_SAVE, ID_BEFOREHAND, PLAIN_JSON, NO_ENCRYPTION, TRANSACTION_ONLY)
+
+
+def save_latency(
+    directory: Path, saves: int, *, baseline_first: bool, variant: str = KIOSK_SAVE
+) -> tuple[Timings, Timings]:
     """One round: `saves` saves into each queue, interleaved; returns (subject, baseline)."""
     import persistqueue
     import persistqueue.serializers.json as pq_json
 
-    outbox = Outbox(directory / "outbox.db", Sealer(os.urandom(32), rotation_seconds=86400.0))
+    sealer = Sealer(os.urandom(32), rotation_seconds=86400.0)
+    if variant in (NO_ENCRYPTION, TRANSACTION_ONLY):
+        sealer = _CopyingSealer(os.urandom(32), rotation_seconds=86400.0)
+    outbox = Outbox(directory / "outbox.db", sealer)
     queue = persistqueue.SQLiteAckQueue(
         str(directory / "pq"), multithreading=True, auto_commit=True, serializer=pq_json
     )
     for conn in {id(queue._conn): queue._conn, id(queue._putter): queue._putter}.values():
-        conn.execute("PRAGMA synchronous = FULL")
+        if conn is not None:
+            conn.execute("PRAGMA synchronous = FULL")
+    ids = iter([new_application_id() for _ in range(saves + 40)])
 
     def subject() -> None:
-        payload = json.dumps(BODY, sort_keys=True, ensure_ascii=False).encode()
-        outbox.add(new_application_id(), payload)
+        if variant == KIOSK_SAVE:
+            outbox.add(new_application_id(), json.dumps(BODY, sort_keys=True, ensure_ascii=False).encode())
+        elif variant == ID_BEFOREHAND:
+            outbox.add(next(ids), json.dumps(BODY, sort_keys=True, ensure_ascii=False).encode())
+        elif variant in (PLAIN_JSON, NO_ENCRYPTION):
+            outbox.add(next(ids), json.dumps(BODY).encode())
+        else:
+            payload = json.dumps(BODY).encode()
+            sealed = bytes(NONCE_BYTES) + payload + bytes(TAG_BYTES)
+            row = (next(ids), time.time(), "0" * 64, SCHEMA_VERSION, "0" * 16, sealed)
+            outbox._conn.execute("BEGIN IMMEDIATE")
+            outbox._conn.execute(_INSERT_PENDING, row)
+            outbox._conn.execute("COMMIT")
 
     def baseline() -> None:
         queue.put(BODY)
@@ -73,6 +118,22 @@ def save_latency(directory: Path, saves: int, *, baseline_first: bool) -> tuple[
     finally:
         outbox.close()
         queue.close()
+
+
+def breakdown(saves: int, rounds: int) -> None:
+    """Where the difference goes: each variant against the baseline, interleaved, `rounds` times."""
+    print(f"breakdown: p50 of each variant / SQLiteAckQueue.put, {saves} saves each, {rounds} rounds")
+    for variant in VARIANTS:
+        ratios = []
+        differences = []
+        for number in range(rounds):
+            with tempfile.TemporaryDirectory(prefix="outbox-bench-") as tmp:
+                subject, baseline = save_latency(
+                    Path(tmp), saves, baseline_first=number % 2 == 1, variant=variant
+                )
+            ratios.append(subject.median / baseline.median)
+            differences.append(subject.median - baseline.median)
+        print(f"  {variant.ljust(50)} ratio {spread(ratios)}, {us(statistics.median(differences))} more")
 
 
 def throughput(timings: Timings) -> float:
@@ -121,6 +182,7 @@ def main() -> int:
     parser.add_argument("--saves", type=int, default=2000, help="saves per queue and round (interleaved)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds, each in a fresh directory")
     parser.add_argument("--drain", type=int, default=200, help="applications to drain (0: skip)")
+    parser.add_argument("--breakdown", action="store_true", help="then: the save with parts taken out")
     args = parser.parse_args()
     p50_ratios: list[float] = []
     p99_ratios: list[float] = []
@@ -163,6 +225,8 @@ def main() -> int:
         f"  target: p99 < 10 ms and p50 ratio <= 1.000x in every round",
         flush=True,
     )
+    if args.breakdown:
+        breakdown(args.saves, args.rounds)
     if args.drain > 0:
         with tempfile.TemporaryDirectory(prefix="outbox-bench-") as tmp:
             drained = drain_rate(Path(tmp), args.drain)
