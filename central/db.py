@@ -9,6 +9,7 @@ hit. PostgreSQL needs no lock: uniqueness and row locks do the work.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.base import Executable
@@ -427,9 +429,21 @@ class Database:
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_engine(
-                url, pool_size=20, max_overflow=20, pool_pre_ping=True, hide_parameters=True
-            )
+            self.engine = create_engine(url, pool_size=20, max_overflow=20, hide_parameters=True)
+            # A connection is tested before use only after it sat idle (the server may have been
+            # restarted meanwhile): testing every checkout cost a round trip per statement group.
+            event.listen(self.engine, "checkin", _note_idle_since)
+            dialect = self.engine.dialect
+
+            def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+                _ping_if_idle(dialect, dbapi_connection, record)
+
+            event.listen(self.engine, "checkout", ping_if_idle)
+        # Quick reads and single-statement writes need no BEGIN and ROLLBACK/COMMIT round trips on
+        # PostgreSQL (SQLite connections already run statements without an explicit transaction).
+        self._autocommit = (
+            self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         write_engine = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
@@ -447,8 +461,11 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A plain connection for quick reads on hot paths (no ORM session around it)."""
-        with self.engine.connect() as connection:
+        """A plain connection for quick reads on hot paths (no ORM session around it).
+
+        No transaction is opened: each statement sees the data committed when it starts.
+        """
+        with self._autocommit.connect() as connection:
             yield connection
 
     @contextmanager
@@ -489,6 +506,9 @@ class Database:
                     self._committer = _GroupCommitter(self.engine)
                 committer = self._committer
             return committer.execute(statement, parameters, wait=wait_for_commit)
+        if not self.is_sqlite:  # one statement is a transaction of its own (committed on return)
+            with self._autocommit.connect() as connection:
+                return _affected(connection.execute(statement, parameters))
         with self.write() as session:
             return _affected(session.connection().execute(statement, parameters))
 
@@ -517,6 +537,27 @@ class Database:
         if committer is not None:
             committer.close()
         self.engine.dispose()
+
+
+# A pooled PostgreSQL connection idle for longer than this is tested before it is handed out.
+IDLE_PING_AFTER_S = 5.0
+
+
+def _note_idle_since(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < IDLE_PING_AFTER_S:
+        return
+    try:
+        alive = dialect.do_ping(dbapi_connection)
+    except Exception:  # any failure means this connection cannot be used
+        alive = False
+    if not alive:
+        # The pool drops this connection and hands out another (a new one if need be).
+        raise DisconnectionError("connection lost while idle")
 
 
 def _affected(result: Any) -> int:
