@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from central.db import Database, RegistryRecordRow
+from central.db import Database, RegistryRecordRow, WriteFailed
 
 
 @pytest.fixture
@@ -118,3 +118,61 @@ def test_an_error_inside_the_block_discards_only_that_block(url: str) -> None:
     finally:
         other.dispose()
     assert keys == {"kept"}
+
+
+def registry_insert(key: str) -> Any:
+    return insert(RegistryRecordRow).values(registry_name="test", key=key, data={})
+
+
+def test_a_write_nobody_waits_for_is_committed_soon_without_other_writes(url: str) -> None:
+    db = Database(url, group_commit=True)
+    try:
+        assert db.execute_write(registry_insert("nonce-like"), wait_for_commit=False) == 1
+        deadline = time.monotonic() + 10
+        while count(url) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert count(url) == 1
+        # Committed means SQLite's write lock is free again for other connections.
+        other = Database(url)
+        try:
+            started = time.monotonic()
+            with other.write() as session:
+                session.add(RegistryRecordRow(registry_name="test", key="other", data={}))
+            assert time.monotonic() - started < 5
+        finally:
+            other.dispose()
+    finally:
+        db.dispose()
+    assert count(url) == 2
+
+
+def test_a_failed_write_nobody_waits_for_is_still_reported(url: str) -> None:
+    db = Database(url, group_commit=True)
+    try:
+        db.execute_write(registry_insert("taken"))
+        with pytest.raises(WriteFailed):
+            db.execute_write(registry_insert("taken"), wait_for_commit=False)
+        assert db.execute_write(registry_insert("free"), wait_for_commit=False) == 1
+    finally:
+        db.dispose()  # commits what is still pending
+    assert count(url) == 2
+
+
+def test_writes_with_parameters_on_a_statement_built_once(url: str) -> None:
+    statement = insert(RegistryRecordRow).values(
+        registry_name="test", key=bindparam("record_key"), data=bindparam("record_data")
+    )
+    db = Database(url, group_commit=True)
+    try:
+        for number in range(3):
+            db.execute_write(statement, {"record_key": f"k{number}", "record_data": {"n": number}})
+    finally:
+        db.dispose()
+    other = Database(url)
+    try:
+        with other.read() as session:
+            rows = session.execute(select(RegistryRecordRow.key, RegistryRecordRow.data)).all()
+            stored = {key: data for key, data in rows}
+    finally:
+        other.dispose()
+    assert stored == {"k0": {"n": 0}, "k1": {"n": 1}, "k2": {"n": 2}}

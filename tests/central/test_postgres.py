@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from central.db import ApplicationRow, Database, NotificationRow
 from kiosk.api_client import AuthError, ClientError, KioskSigner
@@ -197,3 +197,70 @@ def test_service_with_two_worker_processes(cluster: PostgresCluster) -> None:
         assert first.outcome == "approved"
         for _ in range(6):  # the repeats land on either worker
             assert client.submit_application(application_id, withdrawal()).raw == first.raw
+
+
+def test_a_decision_is_stored_with_its_row_number_and_its_sms(server: CentralServer) -> None:
+    with server.client() as client:
+        first = client.submit_application(str(uuid.uuid4()), withdrawal())
+        second = client.submit_application(str(uuid.uuid4()), withdrawal())
+    db = Database(server.db_url)
+    try:
+        with db.read() as session:
+            rows = {
+                row.application_id: row
+                for row in session.execute(
+                    select(ApplicationRow).where(
+                        ApplicationRow.application_id.in_([first.application_id, second.application_id])
+                    )
+                ).scalars()
+            }
+            sms = NotificationRow
+            messages = session.execute(
+                select(sms.application_id, sms.recipient, sms.message).where(
+                    sms.application_id.in_(list(rows))
+                )
+            ).all()
+    finally:
+        db.dispose()
+    assert len(rows) == 2
+    for decision in (first, second):
+        row = rows[decision.application_id]
+        assert (row.state, row.outcome, row.response_status) == ("done", "approved", 201)
+        assert row.response == decision.raw
+        # The acceptance number quotes the row's own number.
+        assert decision.raw["acceptance_number"].endswith(f"{row.id:08d}")
+    assert rows[second.application_id].id > rows[first.application_id].id
+    citizen = person("retiree")
+    assert sorted(application_id for application_id, _, _ in messages) == sorted(rows)
+    for application_id, recipient, message in messages:
+        assert recipient == citizen.phone[:3] + "****" + citizen.phone[-4:]
+        response = rows[application_id].response
+        assert response is not None and response["acceptance_number"] in message
+
+
+def test_a_pooled_connection_lost_while_idle_is_replaced(
+    cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import central.db
+
+    db = Database(cluster.new_database())
+    other = Database(db.url)
+    try:
+        db.migrate()
+        with db.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(ApplicationRow)).scalar_one() == 0
+        # The server ends every session of this database but its own (as a restart would).
+        with other.connect() as connection:
+            ended = connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).all()
+        assert ended
+        monkeypatch.setattr(central.db, "IDLE_PING_AFTER_S", 0.0)
+        with db.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(ApplicationRow)).scalar_one() == 0
+    finally:
+        other.dispose()
+        db.dispose()
