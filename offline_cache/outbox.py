@@ -38,7 +38,7 @@ from types import TracebackType
 from typing import Any
 
 from offline_cache.atomic import fsync_dir, write_file_atomically
-from offline_cache.ids import APPLICATION_ID_FORM
+from offline_cache.ids import is_application_id
 from offline_cache.sealing import SealedRecord, Sealer, SealingError
 
 SCHEMA_VERSION = 1
@@ -357,43 +357,33 @@ class Outbox:
         Adding the same id with the same payload again is a no-op; with another payload it raises
         `ConflictingApplication`. Storage failures raise `SaveFailed` with nothing written.
         """
-        # Every save takes this path, so it is written out flat: on a kiosk each Python call made
-        # after the previous flush costs about a microsecond of cold caches (see docs/performance.md).
-        if not isinstance(application_id, str) or APPLICATION_ID_FORM.fullmatch(application_id) is None:
+        if not is_application_id(application_id):
             raise SaveFailed("invalid", "application id is not a UUIDv7")
-        fingerprint = hashlib.sha256(payload).hexdigest()  # = fingerprint_of(payload)
+        fingerprint = fingerprint_of(payload)
         now = self._clock()
-        conn = self._conn
         try:
-            with self._lock:
-                # The write transaction of `_write()`, inline.
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    # An id already delivered stays taken: compare with what was delivered under it.
-                    stored = conn.execute(_DELIVERED_FINGERPRINT, (application_id,)).fetchone()
-                    if stored is None:
-                        key_id, blob = self._sealer.seal(
-                            conn,
-                            now=now,
-                            record_id=application_id,
-                            purpose=PAYLOAD,
-                            schema_version=SCHEMA_VERSION,
-                            plaintext=payload,
-                        )
-                        # A point lookup and an INSERT ... VALUES: one INSERT ... SELECT ... WHERE
-                        # NOT EXISTS did the same in one statement but cost SQLite twice as much.
-                        inserted = conn.execute(
-                            _INSERT_PENDING, (application_id, now, fingerprint, SCHEMA_VERSION, key_id, blob)
-                        ).rowcount
-                        if not inserted:
-                            stored = conn.execute(_PENDING_FINGERPRINT, (application_id,)).fetchone()
-                    # Not inserted: the id was saved before. Same payload: a no-op, already durable.
-                    if stored is not None and stored[0] != fingerprint:
-                        raise ConflictingApplication("application id already used for another payload")
-                    conn.execute("COMMIT")
-                except BaseException:
-                    _roll_back(conn)
-                    raise
+            with self._write() as conn:
+                # An id already delivered stays taken: compare with what was delivered under it.
+                stored = conn.execute(_DELIVERED_FINGERPRINT, (application_id,)).fetchone()
+                if stored is None:
+                    key_id, blob = self._sealer.seal(
+                        conn,
+                        now=now,
+                        record_id=application_id,
+                        purpose=PAYLOAD,
+                        schema_version=SCHEMA_VERSION,
+                        plaintext=payload,
+                    )
+                    # A point lookup and an INSERT ... VALUES: one INSERT ... SELECT ... WHERE
+                    # NOT EXISTS did the same in one statement but cost SQLite twice as much.
+                    inserted = conn.execute(
+                        _INSERT_PENDING, (application_id, now, fingerprint, SCHEMA_VERSION, key_id, blob)
+                    ).rowcount
+                    if not inserted:
+                        stored = conn.execute(_PENDING_FINGERPRINT, (application_id,)).fetchone()
+                # Not inserted: the id was saved before. Same payload: a no-op, already durable.
+                if stored is not None and stored[0] != fingerprint:
+                    raise ConflictingApplication("application id already used for another payload")
         except sqlite3.Error as exc:
             raise _save_failed(exc) from None
         except OSError as exc:
