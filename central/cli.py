@@ -1,6 +1,6 @@
 """``kiosk-central``: run the service, load demo data, provision kiosks and administrators.
 
-    kiosk-central serve --db URL --host 127.0.0.1 --port 8700 [--workers N] [--seed-demo]
+    kiosk-central serve --db URL --host 127.0.0.1 --port 8700 [--workers N] [--threads N] [--seed-demo]
     kiosk-central migrate --db URL
     kiosk-central seed-demo --db URL
     kiosk-central provision-kiosk KIOSK_ID [--label TEXT] [--group NAME ...] [--credential-file PATH] --db URL
@@ -56,6 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8700)
     serve.add_argument("--workers", type=int, default=1, help="worker processes (PostgreSQL only)")
+    serve.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per process running database work at a time (default: 40 on SQLite, 4 on PostgreSQL)",
+    )
     serve.add_argument("--seed-demo", action="store_true", help="load the demo data before serving")
     for name, help_text in (
         ("migrate", "create or upgrade the schema"),
@@ -96,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     url = args.db_sub or args.db
 
     if args.command == "serve":
-        return _serve(url, args.host, args.port, args.workers, args.seed_demo)
+        if args.threads is not None and args.threads < 1:
+            print("error: --threads must be at least 1", file=sys.stderr)
+            return 2
+        return _serve(url, args.host, args.port, args.workers, args.threads, args.seed_demo)
     db = _database(url)
     try:
         if args.command == "migrate":
@@ -155,14 +164,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def app_from_environment() -> Any:
-    """The app for a uvicorn worker process (``--workers`` > 1): database URL from $KIOSK_CENTRAL_DB."""
+    """The app for a uvicorn worker process (``--workers`` > 1): database URL from $KIOSK_CENTRAL_DB,
+    threads from $KIOSK_CENTRAL_THREADS (when set)."""
     from central.app import create_app
 
     db = Database(os.environ.get("KIOSK_CENTRAL_DB", DEFAULT_DB), group_commit=True)
-    return create_app(db)
+    threads = os.environ.get("KIOSK_CENTRAL_THREADS")
+    return create_app(db, worker_threads=int(threads) if threads else None)
 
 
-def _serve(url: str, host: str, port: int, workers: int, seed: bool) -> int:
+def _serve(url: str, host: str, port: int, workers: int, threads: int | None, seed: bool) -> int:
     import uvicorn
 
     from central.app import create_app
@@ -181,10 +192,12 @@ def _serve(url: str, host: str, port: int, workers: int, seed: bool) -> int:
             return 2
         db.dispose()
         os.environ["KIOSK_CENTRAL_DB"] = url
+        if threads is not None:
+            os.environ["KIOSK_CENTRAL_THREADS"] = str(threads)
         uvicorn.run("central.cli:app_from_environment", factory=True, workers=workers, **options)
         return 0
     try:
-        uvicorn.run(create_app(db), **options)
+        uvicorn.run(create_app(db, worker_threads=threads), **options)
     finally:
         db.dispose()
     return 0
