@@ -11,9 +11,9 @@ query, i.e. the cost of a request with no decision.
 
 The load generator costs the service as little CPU as possible: all requests of a round are signed
 and serialised before its timed window (their timestamps stay well inside the ±300 s window), and
-one thread sends them over raw sockets, waiting on all connections with a selector. With SQLite the
-service runs on core 0 and the generator on core 1 by default (``--no-pin`` lets the scheduler
-place both); with PostgreSQL nothing is pinned (its server processes need both cores too).
+one thread sends them over raw sockets, waiting on all connections with a selector. A service of one
+process runs on core 0 and the generator on core 1 by default (``--no-pin`` lets the scheduler
+place both); PostgreSQL's own processes are never pinned, and neither are several workers.
 The figures include the CPU time per request of the service's processes and of the generator.
 
 Run: .venv/bin/python bench/central.py [--quick] [--backend sqlite|postgres|both] [--workers N]
@@ -275,8 +275,7 @@ def main() -> int:
             for workers in args.workers or [1, 2]:
                 server = start_central(kiosk_id="bench-kiosk", db_url=cluster.new_database(), workers=workers)
                 try:
-                    # Not pinned: the database's own processes need both cores as much as the service.
-                    rows += measure(f"postgres/{workers}w", server, args.levels, total, False)
+                    rows += measure(f"postgres/{workers}w", server, args.levels, total, pin and workers == 1)
                 finally:
                     server.cleanup()
         finally:
@@ -285,7 +284,7 @@ def main() -> int:
         "central: signed instant-approval decisions on loopback (Nw = service worker processes)",
         rows,
         note="per-request latency percentiles; requests signed before each timed round and sent by one "
-        "selector thread" + ("; SQLite 1w: service pinned to core 0, generator to core 1" if pin else ""),
+        "selector thread" + ("; 1w: service pinned to core 0, generator to core 1" if pin else ""),
     )
     return 0
 
