@@ -156,7 +156,7 @@ def in_process() -> tuple[Timings, float, float]:
 
     def until(predicate, timeout: float = 10.0) -> None:
         end = time.monotonic() + timeout
-        loop = QEventLoop()  # not QCoreApplication.processEvents: it leaks None refs in this release
+        loop = QEventLoop()  # not QCoreApplication.processEvents: it leaks None refs in 6.12.0
         while not predicate() and time.monotonic() < end:
             loop.processEvents()
 

@@ -58,7 +58,7 @@ class Tour:
         from PySide6.QtCore import QEventLoop
 
         # QEventLoop.processEvents: QCoreApplication.processEvents leaks a reference to None per call
-        # in this PySide6 release, which aborts long runs.
+        # in PySide6 6.12.0 (excluded by pyproject.toml, but cheap to avoid), which aborts long runs.
         loop = QEventLoop()
         end = time.monotonic() + seconds
         while True:

@@ -12,7 +12,7 @@ from PySide6.QtTest import QTest
 
 def pump(seconds: float = 0.05) -> None:
     # QEventLoop.processEvents: QCoreApplication.processEvents leaks a reference to None per call
-    # in this PySide6 release, which aborts long runs.
+    # in PySide6 6.12.0 (excluded by pyproject.toml, but cheap to avoid), which aborts long runs.
     loop = QEventLoop()
     end = time.monotonic() + seconds
     while True:
