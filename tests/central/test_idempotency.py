@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -10,16 +9,23 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import requests
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from central.applications import ApplicationService, fingerprint_of
 from central.catalog import CatalogStore
-from central.db import ApplicationRow, Database, NotificationRow
+from central.db import ApplicationRow, Database
 from central.problems import ProblemError
 from central.schemas import ApplicationIn
-from kiosk.api_client import KioskSigner
-from tests.support.central import CentralServer, person, running_central, seeded_database
+from tests.support.central import (
+    CentralServer,
+    retirement_withdrawal,
+    running_central,
+    seeded_database,
+    stored_counts,
+    submit_simultaneously,
+)
+
+body = retirement_withdrawal  # the application body these tests submit
 
 
 @pytest.fixture(scope="module")
@@ -28,53 +34,13 @@ def server() -> Iterator[CentralServer]:
         yield running
 
 
-def body(amount: str = "100.00") -> dict[str, object]:
-    citizen = person("retiree")
-    return {
-        "item_code": "411700-GJJ-0901",
-        "applicant": {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone},
-        "form": {"withdrawal_amount": amount, "bank_card_number": "6222020200112233445"},
-    }
-
-
 def test_twenty_simultaneous_identical_submissions_make_one_application(server: CentralServer) -> None:
     application_id = str(uuid.uuid4())
-    barrier = threading.Barrier(20)
-    answers: list[tuple[int, bytes]] = []
-    lock = threading.Lock()
-
-    def submit() -> None:
-        with requests.Session() as session:
-            session.auth = KioskSigner(server.kiosk_id, server.secret)
-            barrier.wait(timeout=30)
-            response = session.post(
-                server.base_url + "/v1/applications",
-                json=body(),
-                headers={"Idempotency-Key": application_id},
-                timeout=60,
-            )
-        with lock:
-            answers.append((response.status_code, response.content))
-
-    threads = [threading.Thread(target=submit) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
+    answers = submit_simultaneously(server, application_id, body())
     assert len(answers) == 20
     assert {status for status, _ in answers} == {201}
     assert len({content for _, content in answers}) == 1
-    db = Database(server.db_url)
-    try:
-        with db.read() as session:
-            rows = session.execute(
-                select(func.count(ApplicationRow.id)).where(ApplicationRow.application_id == application_id)
-            ).scalar_one()
-            notes = session.execute(
-                select(func.count(NotificationRow.id)).where(NotificationRow.application_id == application_id)
-            ).scalar_one()
-    finally:
-        db.dispose()
+    rows, notes = stored_counts(server.db_url, application_id)
     assert rows == 1
     assert notes == 1  # one decision, one SMS
 

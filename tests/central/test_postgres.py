@@ -18,9 +18,14 @@ from tests.support.central import (
     PostgresCluster,
     PostgresUnavailable,
     person,
+    retirement_withdrawal,
     running_central,
     start_postgres,
+    stored_counts,
+    submit_simultaneously,
 )
+
+withdrawal = retirement_withdrawal  # the application body these tests submit
 
 pytestmark = pytest.mark.postgres
 
@@ -39,15 +44,6 @@ def cluster() -> Iterator[PostgresCluster]:
 def server(cluster: PostgresCluster) -> Iterator[CentralServer]:
     with running_central(db_url=cluster.new_database()) as running:
         yield running
-
-
-def withdrawal(amount: str = "100.00") -> dict[str, object]:
-    citizen = person("retiree")
-    return {
-        "item_code": "411700-GJJ-0901",
-        "applicant": {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone},
-        "form": {"withdrawal_amount": amount, "bank_card_number": "6222020200112233445"},
-    }
 
 
 def test_migrations_are_idempotent(cluster: PostgresCluster) -> None:
@@ -71,39 +67,11 @@ def test_decision_and_replay(server: CentralServer) -> None:
 
 def test_twenty_simultaneous_submissions_make_one_application(server: CentralServer) -> None:
     application_id = str(uuid.uuid4())
-    barrier = threading.Barrier(20)
-    answers: list[tuple[int, bytes]] = []
-    lock = threading.Lock()
-
-    def submit() -> None:
-        with requests.Session() as session:
-            session.auth = KioskSigner(server.kiosk_id, server.secret)
-            barrier.wait(timeout=30)
-            response = session.post(
-                server.base_url + "/v1/applications",
-                json=withdrawal(),
-                headers={"Idempotency-Key": application_id},
-                timeout=60,
-            )
-        with lock:
-            answers.append((response.status_code, response.content))
-
-    threads = [threading.Thread(target=submit) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
+    answers = submit_simultaneously(server, application_id, withdrawal())
     assert len(answers) == 20
     assert {status for status, _ in answers} == {201}
     assert len({content for _, content in answers}) == 1
-    db = Database(server.db_url)
-    try:
-        with db.read() as session:
-            count = session.execute(
-                select(func.count(ApplicationRow.id)).where(ApplicationRow.application_id == application_id)
-            ).scalar_one()
-    finally:
-        db.dispose()
+    count, _ = stored_counts(server.db_url, application_id)
     assert count == 1
 
 

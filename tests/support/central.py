@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -372,3 +373,64 @@ def central_server() -> Iterator[CentralServer]:
     """A fresh running service per test."""
     with running_central() as server:
         yield server
+
+
+def retirement_withdrawal(amount: str = "100.00") -> dict[str, object]:
+    """An instant-approval application body (provident-fund retirement withdrawal) for the demo retiree."""
+    citizen = person("retiree")
+    return {
+        "item_code": "411700-GJJ-0901",
+        "applicant": {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone},
+        "form": {"withdrawal_amount": amount, "bank_card_number": "6222020200112233445"},
+    }
+
+
+def submit_simultaneously(
+    server: CentralServer, application_id: str, body: dict[str, object], copies: int = 20
+) -> list[tuple[int, bytes]]:
+    """``copies`` signed submissions of ``body`` under one key, released together; their answers."""
+    from kiosk.api_client import KioskSigner
+
+    barrier = threading.Barrier(copies)
+    answers: list[tuple[int, bytes]] = []
+    lock = threading.Lock()
+
+    def submit() -> None:
+        with requests.Session() as session:
+            session.auth = KioskSigner(server.kiosk_id, server.secret)
+            barrier.wait(timeout=30)
+            response = session.post(
+                server.base_url + "/v1/applications",
+                json=body,
+                headers={"Idempotency-Key": application_id},
+                timeout=60,
+            )
+        with lock:
+            answers.append((response.status_code, response.content))
+
+    threads = [threading.Thread(target=submit) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    return answers
+
+
+def stored_counts(db_url: str, application_id: str) -> tuple[int, int]:
+    """(application rows, notification rows) stored under ``application_id``."""
+    from sqlalchemy import func, select
+
+    from central.db import ApplicationRow, NotificationRow
+
+    db = Database(db_url)
+    try:
+        with db.read() as session:
+            rows = session.execute(
+                select(func.count(ApplicationRow.id)).where(ApplicationRow.application_id == application_id)
+            ).scalar_one()
+            notes = session.execute(
+                select(func.count(NotificationRow.id)).where(NotificationRow.application_id == application_id)
+            ).scalar_one()
+    finally:
+        db.dispose()
+    return int(rows), int(notes)
