@@ -257,15 +257,13 @@ def attach_core(
     session = Session(journey, clock, settings)
     adapter.attach(session, SearchIndex(()))
     speech.start(voice)
-    theme.set_elder(session.elder_mode)
-    speech.set_language(session.language)
-    speech.set_volume(session.volume)
 
     def on_settings() -> None:
         theme.set_elder(session.elder_mode)
         speech.set_language(session.language)
         speech.set_volume(session.volume)
 
+    on_settings()  # the session's settings may differ from what the first frame was drawn with
     session.on_change(on_settings)
     session.on_wipe(lambda reason: speech.wipe())
     if speech.enabled:
