@@ -78,11 +78,13 @@ def create_app(
     notifier: Notifier | None = None,
     clock: Callable[[], float] = time.time,
     worker_threads: int | None = None,
+    verified_kiosk_header: str | None = None,
 ) -> FastAPI:
     """Build the service on an already migrated database.
 
     ``worker_threads`` bounds the threads that run blocking work at a time (default: 40 on SQLite,
-    4 on PostgreSQL).
+    4 on PostgreSQL). ``verified_kiosk_header``: behind a TLS proxy that verifies kiosk certificates,
+    the header carrying the certificate's kiosk id, which must equal the signed ``X-Kiosk-Id``.
     """
     if worker_threads is None:
         worker_threads = DEFAULT_WORKER_THREADS_SQLITE if db.is_sqlite else DEFAULT_WORKER_THREADS_POSTGRESQL
@@ -97,7 +99,7 @@ def create_app(
         appointments=AppointmentService(db, catalog, clock),
         queries=QueryService(db, clock),
         fleet=FleetService(db, clock),
-        kiosk_auth=KioskAuthenticator(db, clock),
+        kiosk_auth=KioskAuthenticator(db, clock, verified_id_header=verified_kiosk_header),
         admin_auth=AdminAuthenticator(db),
         clock=clock,
     )

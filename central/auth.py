@@ -1,10 +1,12 @@
 """Kiosk authentication (HMAC request signatures) and administrator bearer tokens.
 
-Checks, in order: the four headers are present and well formed; the timestamp lies within
-±300 s of the server clock; the kiosk is known and not revoked; the signature matches; the nonce
-has not been seen before. Only a request that passes every check records its nonce, so a refused
-request stores nothing. Every failure is a 401 problem whose detail names the failed check (the
-answer for a stale timestamp includes the server time so a kiosk can report its clock offset).
+Checks, in order: the four headers are present and well formed; behind a proxy that verifies kiosk
+certificates (mutual TLS), the kiosk id the proxy vouches for in its own header is the signed one;
+the timestamp lies within ±300 s of the server clock; the kiosk is known and not revoked; the
+signature matches; the nonce has not been seen before. Only a request that passes every check
+records its nonce, so a refused request stores nothing. Every failure is a 401 problem whose detail
+names the failed check (the answer for a stale timestamp includes the server time so a kiosk can
+report its clock offset).
 """
 
 from __future__ import annotations
@@ -43,9 +45,15 @@ _FORGET_NONCES = delete(_USED_NONCES).where(_USED_NONCES.c.seen_at < bindparam("
 class KioskAuthenticator:
     """Verifies signed kiosk requests against the kiosks table."""
 
-    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], float] = time.time, *, verified_id_header: str | None = None
+    ) -> None:
+        """``verified_id_header``: the header in which a TLS proxy passes the kiosk id of the client
+        certificate it verified (it must set it itself and strip it from incoming requests); when
+        given, a request whose certificate belongs to another kiosk, or that has none, is refused."""
         self._db = db
         self._clock = clock
+        self._verified_id_header = verified_id_header
         self._random = random.Random()
         self._secrets: dict[str, tuple[str | None, float]] = {}
 
@@ -68,6 +76,8 @@ class KioskAuthenticator:
             raise unauthorized("X-Kiosk-Nonce must be 16-64 characters of A-Z, a-z, 0-9, '_' or '-'.")
         if not signing.SIGNATURE_PATTERN.match(signature):
             raise unauthorized("X-Kiosk-Signature must be 64 lowercase hex digits.")
+        if self._verified_id_header is not None and headers.get(self._verified_id_header) != kiosk_id:
+            raise unauthorized("The client certificate does not belong to this kiosk.")
         now = self._clock()
         if abs(now - int(timestamp)) > signing.ALLOWED_SKEW_S:
             error = unauthorized(

@@ -28,6 +28,8 @@ from typing import Any
 from central.db import Database
 
 DEFAULT_DB = "sqlite:///kiosk-central.db"
+# How settings reach the worker processes of ``serve --workers N`` (each builds its own app).
+VERIFIED_KIOSK_HEADER_ENV = "KIOSK_CENTRAL_VERIFIED_KIOSK_HEADER"
 
 
 def _database(url: str) -> Database:
@@ -63,6 +65,21 @@ def main(argv: list[str] | None = None) -> int:
         help="threads per process running database work at a time (default: 40 on SQLite, 4 on PostgreSQL)",
     )
     serve.add_argument("--seed-demo", action="store_true", help="load the demo data before serving")
+    tls = serve.add_argument_group("TLS (or terminate TLS in a proxy in front of the service)")
+    tls.add_argument("--ssl-certfile", default=None, help="the service's certificate chain (PEM)")
+    tls.add_argument("--ssl-keyfile", default=None, help="the service's private key (PEM)")
+    tls.add_argument(
+        "--ssl-client-ca",
+        default=None,
+        help="require a client certificate issued by these CAs (PEM): only kiosks with one may connect",
+    )
+    serve.add_argument(
+        "--verified-kiosk-header",
+        default=os.environ.get(VERIFIED_KIOSK_HEADER_ENV),
+        metavar="NAME",
+        help="behind a TLS proxy that verifies kiosk certificates: the header in which it passes the "
+        "certificate's kiosk id; a signed request from any other kiosk id is refused",
+    )
     for name, help_text in (
         ("migrate", "create or upgrade the schema"),
         ("seed-demo", "load demo data"),
@@ -105,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads is not None and args.threads < 1:
             print("error: --threads must be at least 1", file=sys.stderr)
             return 2
-        return _serve(url, args.host, args.port, args.workers, args.threads, args.seed_demo)
+        return _serve(url, args)
     db = _database(url)
     try:
         if args.command == "migrate":
@@ -165,39 +182,66 @@ def main(argv: list[str] | None = None) -> int:
 
 def app_from_environment() -> Any:
     """The app for a uvicorn worker process (``--workers`` > 1): database URL from $KIOSK_CENTRAL_DB,
-    threads from $KIOSK_CENTRAL_THREADS (when set)."""
+    threads from $KIOSK_CENTRAL_THREADS and the verified kiosk id header from
+    $KIOSK_CENTRAL_VERIFIED_KIOSK_HEADER (when set)."""
     from central.app import create_app
 
     db = Database(os.environ.get("KIOSK_CENTRAL_DB", DEFAULT_DB), group_commit=True)
     threads = os.environ.get("KIOSK_CENTRAL_THREADS")
-    return create_app(db, worker_threads=int(threads) if threads else None)
+    return create_app(
+        db,
+        worker_threads=int(threads) if threads else None,
+        verified_kiosk_header=os.environ.get(VERIFIED_KIOSK_HEADER_ENV) or None,
+    )
 
 
-def _serve(url: str, host: str, port: int, workers: int, threads: int | None, seed: bool) -> int:
+def _serve(url: str, args: argparse.Namespace) -> int:
+    import ssl
+
     import uvicorn
 
     from central.app import create_app
 
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile) or (args.ssl_client_ca and not args.ssl_certfile):
+        print(
+            "error: --ssl-certfile and --ssl-keyfile go together (and --ssl-client-ca needs them)",
+            file=sys.stderr,
+        )
+        return 2
     db = Database(url, group_commit=True)
     db.migrate()
-    if seed:
+    if args.seed_demo:
         from central.seed import seed_demo
 
         seed_demo(db)
     # Access logs are off: paths carry no personal data, but a line per request is noise at fleet scale.
-    options: dict[str, Any] = {"host": host, "port": port, "access_log": False, "log_level": "warning"}
-    if workers > 1:
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "access_log": False,
+        "log_level": "warning",
+    }
+    if args.ssl_certfile:
+        options.update(ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile)
+    if args.ssl_client_ca:
+        options.update(ssl_ca_certs=args.ssl_client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
+    if args.workers > 1:
         if db.is_sqlite:
             print("error: several workers need PostgreSQL (SQLite has one writer per file)", file=sys.stderr)
             return 2
         db.dispose()
         os.environ["KIOSK_CENTRAL_DB"] = url
-        if threads is not None:
-            os.environ["KIOSK_CENTRAL_THREADS"] = str(threads)
-        uvicorn.run("central.cli:app_from_environment", factory=True, workers=workers, **options)
+        if args.threads is not None:
+            os.environ["KIOSK_CENTRAL_THREADS"] = str(args.threads)
+        if args.verified_kiosk_header:
+            os.environ[VERIFIED_KIOSK_HEADER_ENV] = args.verified_kiosk_header
+        uvicorn.run("central.cli:app_from_environment", factory=True, workers=args.workers, **options)
         return 0
+    app = create_app(
+        db, worker_threads=args.threads, verified_kiosk_header=args.verified_kiosk_header or None
+    )
     try:
-        uvicorn.run(create_app(db, worker_threads=threads), **options)
+        uvicorn.run(app, **options)
     finally:
         db.dispose()
     return 0

@@ -290,11 +290,12 @@ class Catalog:
 
 @dataclass(frozen=True)
 class Identity:
-    """The citizen behind an identity code."""
+    """The citizen behind an identity code. ``repr`` leaves out the name, ID number and phone."""
 
-    name: str
-    id_number: str
-    phone: str | None
+    # Left out of repr so that a log line or traceback showing an Identity cannot leak them.
+    name: str = field(repr=False)
+    id_number: str = field(repr=False)
+    phone: str | None = field(repr=False)
     sex: str | None
 
 
@@ -449,8 +450,14 @@ class ApiClient:
         connect_timeout: float,
         read_timeout: float,
         clock: Callable[[], float] = time.time,
+        ca_file: str = "",
+        client_cert: tuple[str, str] | None = None,
     ) -> None:
+        """``ca_file``: trust only these CA certificates (PEM) for the service, not the public CAs;
+        ``client_cert``: (certificate, private key) PEM files presented for mutual TLS."""
         self.base_url = base_url.rstrip("/")
+        self._verify: str | bool = ca_file or True
+        self._client_cert = client_cert
         self.kiosk_id = kiosk_id
         self._secret = secret
         self._clock = clock
@@ -471,6 +478,9 @@ class ApiClient:
             session.auth = KioskSigner(self.kiosk_id, self._secret, self._clock)
             session.headers["User-Agent"] = f"civic-kiosk/{self.kiosk_id}"
             session.trust_env = False
+            session.verify = self._verify
+            if self._client_cert is not None:
+                session.cert = self._client_cert
             self._local.session = session
             with self._sessions_lock:
                 self._sessions.append(session)

@@ -281,6 +281,8 @@ def _connect_central(kiosk: Kiosk) -> None:
         secret,
         connect_timeout=config.api.connect_timeout_s,
         read_timeout=config.api.read_timeout_s,
+        ca_file=config.api.ca_file,
+        client_cert=(config.api.client_cert, config.api.client_key) if config.api.client_cert else None,
     )
     kiosk.api = client
     kiosk.on_close(client.close)

@@ -14,11 +14,13 @@ import base64
 import binascii
 import os
 import re
+import ssl
+import stat
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kiosk.config_file import CONFIG_ENV as CONFIG_ENV
 from kiosk.config_file import INSTALLED_CONFIG_FILE as INSTALLED_CONFIG_FILE
@@ -44,8 +46,50 @@ class KioskSection(_Section):
 class ApiSection(_Section):
     base_url: str = Field(default="http://127.0.0.1:8700", pattern=r"^https?://[^\s/]+(/[^\s]*)?$")
     credential_path: str = ""
+    # The city's CA certificates (PEM). When set, the service's certificate must chain to them and to
+    # nothing else: the kiosk trusts the city's CA, not every public CA. Empty: the public CAs.
+    ca_file: str = ""
+    # Mutual TLS: this kiosk's certificate and its private key (PEM files), both or neither.
+    client_cert: str = ""
+    client_key: str = ""
     connect_timeout_s: float = Field(default=3.05, gt=0, le=60)
     read_timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _tls_files_usable(self) -> ApiSection:
+        """The TLS files load now, so a bad path or PEM is a config error at start, not a retry loop."""
+        if bool(self.client_cert) != bool(self.client_key):
+            raise ValueError("client_cert and client_key are set together (a certificate and its key)")
+        if not (self.ca_file or self.client_cert):
+            return self
+        if not self.base_url.startswith("https://"):
+            raise ValueError("ca_file and client_cert need an https:// base_url")
+        for name in ("ca_file", "client_cert", "client_key"):
+            path = getattr(self, name)
+            if path and not Path(path).is_file():
+                raise ValueError(f"{name}: no file at {path}")
+        if self.client_key and os.stat(self.client_key).st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ValueError(
+                f"client_key: {self.client_key} is accessible by other users (expected mode 0600)"
+            )
+        try:
+            context = ssl.create_default_context(cafile=self.ca_file or None)
+        except OSError as exc:  # ssl.SSLError included
+            raise ValueError(
+                f"ca_file: {self.ca_file} holds no usable PEM certificate ({_reason(exc)})"
+            ) from None
+        if self.client_cert:
+            try:
+                context.load_cert_chain(self.client_cert, self.client_key)
+            except OSError as exc:
+                raise ValueError(
+                    f"client_cert, client_key: not a PEM certificate and its private key ({_reason(exc)})"
+                ) from None
+        return self
+
+
+def _reason(error: OSError) -> str:
+    return str(getattr(error, "reason", None) or error.strerror or type(error).__name__)
 
 
 class DevicesSection(_Section):

@@ -1,4 +1,6 @@
-"""systemd's watchdog, fed from the Qt event loop, and READY=1 once the first frame is on screen.
+"""systemd's watchdog, fed from the Qt event loop, and READY=1 once a frame is on screen after it starts.
+
+The kiosk starts it when its core is attached to the start screen, so READY means "can serve a citizen".
 
 Contract: ``start_watchdog(app, window, notifier) -> Watchdog`` with ``notifier`` a
 ``kiosk.sdnotify.SdNotifier``.

@@ -106,6 +106,10 @@ class CentralServer:
     workers: int = 1
     process: subprocess.Popen[bytes] | None = None
     log_path: Path = field(default_factory=Path)
+    # More `serve` options (TLS, the verified kiosk header), and the requests options the readiness
+    # probe needs to get through them (verify=CA file, cert=client certificate).
+    serve_args: tuple[str, ...] = ()
+    probe: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> None:
         """Start (or restart) the service on this server's port and database."""
@@ -126,6 +130,7 @@ class CentralServer:
                 str(self.port),
                 "--workers",
                 str(self.workers),
+                *self.serve_args,
             ],
             cwd=ROOT,
             stdout=log,
@@ -140,7 +145,10 @@ class CentralServer:
                     f"central service exited at start:\n{self.log_path.read_text(errors='replace')}"
                 )
             try:
-                if requests.get(self.base_url + "/v1/config/keys", timeout=1).status_code == 200:
+                if (
+                    requests.get(self.base_url + "/v1/config/keys", timeout=1, **self.probe).status_code
+                    == 200
+                ):
                     return
             except requests.RequestException:
                 pass
@@ -196,9 +204,19 @@ class CentralServer:
 
 
 def start_central(
-    *, kiosk_id: str = "test-kiosk-01", db_url: str | None = None, workers: int = 1
+    *,
+    kiosk_id: str = "test-kiosk-01",
+    db_url: str | None = None,
+    workers: int = 1,
+    serve_args: tuple[str, ...] = (),
+    probe: dict[str, Any] | None = None,
 ) -> CentralServer:
-    """Start a service with demo data; the caller must call ``cleanup()`` (or use running_central)."""
+    """Start a service with demo data; the caller must call ``cleanup()`` (or use running_central).
+
+    ``serve_args`` are more ``kiosk-central serve`` options; with ``--ssl-certfile`` the service
+    speaks HTTPS and ``probe`` gives the readiness check what it needs (``verify``, ``cert``).
+    """
+    scheme = "https" if "--ssl-certfile" in serve_args else "http"
     workdir = Path(tempfile.mkdtemp(prefix="central-"))
     if db_url is None:
         path = workdir / "central.db"
@@ -217,7 +235,7 @@ def start_central(
     for _attempt in range(3):  # a free port can be taken between probing and binding
         port = _free_port()
         server = CentralServer(
-            base_url=f"http://127.0.0.1:{port}",
+            base_url=f"{scheme}://127.0.0.1:{port}",
             port=port,
             db_url=db_url,
             kiosk_id=kiosk_id,
@@ -226,6 +244,8 @@ def start_central(
             workdir=workdir,
             log_path=workdir / "service.log",
             workers=workers,
+            serve_args=serve_args,
+            probe=probe or {},
         )
         try:
             server.start()
@@ -358,10 +378,17 @@ def start_postgres(*, durable: bool = False) -> PostgresCluster:
 
 @contextmanager
 def running_central(
-    *, kiosk_id: str = "test-kiosk-01", db_url: str | None = None, workers: int = 1
+    *,
+    kiosk_id: str = "test-kiosk-01",
+    db_url: str | None = None,
+    workers: int = 1,
+    serve_args: tuple[str, ...] = (),
+    probe: dict[str, Any] | None = None,
 ) -> Iterator[CentralServer]:
     """Context manager around start_central()."""
-    server = start_central(kiosk_id=kiosk_id, db_url=db_url, workers=workers)
+    server = start_central(
+        kiosk_id=kiosk_id, db_url=db_url, workers=workers, serve_args=serve_args, probe=probe
+    )
     try:
         yield server
     finally:
