@@ -1,11 +1,20 @@
-"""Request and response bodies of the API (they are also the OpenAPI 3.1 schemas)."""
+"""Request and response bodies of the API (they are also the OpenAPI 3.1 schemas).
+
+Request bodies are parsed by Python's json module, which accepts ``NaN``, ``Infinity`` and
+``-Infinity``. Every request model with a float in it therefore sets ``allow_inf_nan=False``
+(``_INBOUND_FLOATS``): such a value is refused with the usual 422 problem. Accepted, it would be
+stored (a text form field as "nan"), fail in PostgreSQL's JSON types (a 500) or raise fleet alerts.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# The config of a request model that has float fields (or may hold a float in a union).
+_INBOUND_FLOATS: Final = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 IdNumber = Field(pattern=r"^[0-9]{17}[0-9X]$", description="18-character resident identity number")
 
@@ -35,12 +44,13 @@ class Applicant(BaseModel):
 
 
 FormValue = str | int | float | bool | None
+"""A form value as sent; a float must be finite (the models that use it refuse NaN and infinities)."""
 
 
 class ApplicationIn(BaseModel):
-    """An application as the kiosk submits it."""
+    """An application as the kiosk submits it; a non-finite number in ``form`` is a 422."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = _INBOUND_FLOATS
     item_code: str = Field(min_length=1, max_length=40)
     applicant: Applicant
     form: dict[str, FormValue] = Field(default_factory=dict)
@@ -204,9 +214,9 @@ class DeviceHealthIn(BaseModel):
 
 
 class HeartbeatIn(BaseModel):
-    """What a kiosk reports every minute (no personal data)."""
+    """What a kiosk reports every minute (no personal data); a non-finite number is a 422."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = _INBOUND_FLOATS
     app_version: str = Field(max_length=32)
     sent_at: datetime
     applied_config_version: int | None = None

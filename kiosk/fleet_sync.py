@@ -4,7 +4,8 @@
 ``[fleet] heartbeat_s`` with jitter). Each round:
 
 1. sends a heartbeat built from the heartbeat source, plus the code of the last config rejection so
-   the fleet view shows a kiosk that refused a document;
+   the fleet view shows a kiosk that refused a document (or, failing that, ``active_<code>`` when the
+   active document no longer applies, ``active_expired`` say, and the local config runs instead);
 2. fetches ``GET /v1/config`` when the heartbeat answer names a version above the store's trusted
    one, or every ``config_poll_s`` regardless (with the ETag, so an unchanged document costs a 304);
 3. hands the exact response bytes to ``RemoteConfigStore.accept`` (which verifies everything against
@@ -12,7 +13,9 @@
 
 Activation is not done here: the app calls ``store.activate(session_running=...)`` between citizen
 sessions. Network and service errors never escape ``poll()``: they land in :class:`SyncStatus` and the
-kiosk keeps working offline on its last good config.
+kiosk keeps working offline on its last good config. Nothing local stops a round either: an active
+document that lapsed, or a heartbeat source that fails, still lets the heartbeat go (with what can be
+built) and the newer document be fetched, since that document is how the kiosk gets well again.
 
 The store must be built from the pinned keys of the *local* configuration file, never from the
 effective (remote) configuration, so that a document cannot choose the keys that verify the next one.
@@ -20,6 +23,8 @@ effective (remote) configuration, so that a document cannot choose the keys that
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -31,6 +36,8 @@ from kiosk.clock import Clock
 from kiosk.config import KioskConfig
 from kiosk.heartbeat import Heartbeat
 from kiosk.remote_config import RemoteConfigRejected, RemoteConfigStore, key_id, load_public_key
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_POLL_S = 1800.0
 # What the service accepts for these heartbeat fields (longer values would make it refuse the beat).
@@ -52,7 +59,10 @@ class SyncStatus:
 
     ``online`` is true when the last heartbeat was answered. ``accepted_version`` is the version of
     the last document this kiosk accepted; ``rejection`` the stable code of the last refused one
-    (cleared by the next acceptance). ``error`` is the last network or service failure, one line.
+    (cleared by the next acceptance). ``active_rejection`` is why the active document no longer
+    applies (``expired``, say: the local config runs until a newer one is activated), checked at every
+    heartbeat. ``error`` is the last network or service failure, or a heartbeat that went out
+    incomplete, one line.
     """
 
     online: bool = False
@@ -63,6 +73,8 @@ class SyncStatus:
     accepted_version: int | None = None
     rejection: str | None = None
     rejection_detail: str | None = None
+    active_rejection: str | None = None
+    active_rejection_detail: str | None = None
     error: str | None = None
 
 
@@ -171,9 +183,8 @@ class FleetSync:
 
     def _send_heartbeat(self) -> tuple[bool, int | None]:
         """(service reachable, its latest config version for this kiosk)."""
-        rejection = self.status.rejection
+        report, incomplete = self._report()
         try:
-            report = heartbeat_report(self._heartbeat_source(), config_rejection=rejection)
             ack = self._api.heartbeat(report)
         except NetworkError as error:
             self._update(online=False, error=_one_line(error))
@@ -184,12 +195,53 @@ class FleetSync:
             return True, None
         self._update(
             online=True,
-            error=None,
+            error=incomplete,
             last_heartbeat_at=ack.received_at,
             clock_offset_s=ack.clock_offset_s,
             latest_config_version=ack.latest_config_version,
         )
         return True, ack.latest_config_version
+
+    def _report(self) -> tuple[dict[str, Any], str | None]:
+        """The heartbeat to send, and a one-line note when only part of it could be built.
+
+        Never raises for a failing heartbeat source: a kiosk that stops beating looks offline and, worse,
+        no longer fetches the document that could fix it. What the store knows is sent instead.
+        """
+        rejection = self._config_rejection()
+        try:
+            return heartbeat_report(self._heartbeat_source(), config_rejection=rejection), None
+        # The source reads parts this module does not own (outbox database, device drivers, disk), so
+        # their failures cannot be listed here; only the building of the contents is guarded.
+        except Exception as error:
+            name = type(error).__name__
+            # The type only: a message could quote an application's or a device's data.
+            log.warning("heartbeat source failed, sending a partial heartbeat: %s", name)
+            return self._partial_report(rejection), f"heartbeat incomplete: {name}"
+
+    def _config_rejection(self) -> str | None:
+        """The code the heartbeat carries: the last refused document's, else why the active one lapsed."""
+        try:
+            lapsed = self._store.active_rejection
+            code, detail = (lapsed.code, lapsed.detail) if lapsed else (None, None)
+        except OSError as error:  # the state directory cannot be read: the active document cannot apply
+            code, detail = "store_failed", error.strerror or type(error).__name__
+        self._update(active_rejection=code, active_rejection_detail=detail[:200] if detail else None)
+        # A refused newer document is the fresher news; an applied version of 0 already shows the lapse.
+        return self.status.rejection or (f"active_{code}" if code else None)
+
+    def _partial_report(self, rejection: str | None) -> dict[str, Any]:
+        """The heartbeat from what this module knows alone: app and config versions, the rejection."""
+        report: dict[str, Any] = {
+            "app_version": self._store.app_version[:_MAX_SHORT_TEXT],
+            "sent_at": self._now().isoformat(),
+        }
+        with contextlib.suppress(OSError):  # unreadable state: the fleet view shows the versions unknown
+            applied, trusted = self._store.active_version, self._store.trusted_version
+            report.update(applied_config_version=applied, trusted_config_version=trusted)
+        if rejection:
+            report["config_rejection"] = rejection
+        return report
 
     def _fetch_and_accept(self, etag: str | None) -> None:
         self._last_fetch = self._monotonic()

@@ -6,6 +6,7 @@ through a ``Redactor`` first:
 
 - ID numbers (18 characters, last one a digit or X) keep their first 6 and last 4 characters;
 - mobile phone numbers keep their first 3 and last 4 digits;
+- bank card numbers (16 to 19 digits) keep their first 6 and last 4;
 - values of fields whose name says they hold a name or an address are masked whole;
 - any value the current session has registered with ``Redactor.remember`` (the citizen's name read from
   the card, say) is masked wherever it appears, and forgotten when the session is wiped.
@@ -29,9 +30,20 @@ from devices.idcard.idnumber import mask_id_number
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
 _PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_BANK_CARD = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
 # Field names whose values are personal whatever they look like.
 _PERSONAL_FIELDS = frozenset(
-    {"name", "name_en", "name_zh", "full_name", "applicant_name", "address", "appended_address", "phone"}
+    {
+        "name",
+        "name_en",
+        "name_zh",
+        "full_name",
+        "applicant_name",
+        "address",
+        "appended_address",
+        "phone",
+        "bank_card_number",
+    }
 )
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -40,6 +52,11 @@ _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "a
 def mask_phone(value: str) -> str:
     """``13812345678`` → ``138****5678``."""
     return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) > 7 else "*" * len(value)
+
+
+def mask_card_number(value: str) -> str:
+    """``6222020200112233445`` → ``622202*********3445`` (first 6 and last 4, as on a bank slip)."""
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
 def mask_whole(value: str) -> str:
@@ -68,6 +85,7 @@ class Redactor:
     def text(self, value: str) -> str:
         value = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), value)
         value = _PHONE.sub(lambda m: mask_phone(m.group(0)), value)
+        value = _BANK_CARD.sub(lambda m: mask_card_number(m.group(0)), value)
         # Longest first, so a full name is masked before a part of it could be.
         for secret in sorted(self._remembered, key=len, reverse=True):
             if secret in value:

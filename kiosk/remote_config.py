@@ -10,11 +10,17 @@ its last good config on any failure:
 4. version strictly greater than the persisted trusted version (equal only with identical bytes);
 5. not expired (a clock far behind ``issued_at`` is reported as unsynchronised);
 6. scope matches this kiosk; the app is new enough;
-7. settings valid against the config schema (ranges and enums, not only types);
+7. settings valid against the config schema (ranges and enums, not only types), and every other field
+   of the signed part of its expected type;
 8. written atomically (temp, fsync, rename, fsync dir); only then is the trusted version raised.
 
+A field of the wrong type anywhere in the signed part is refused with the code ``schema`` and a detail
+naming the field: whatever the bytes, verifying raises ``RemoteConfigRejected`` and nothing else.
+
 Activation (step 9) is separate: ``activate`` is called when no citizen session runs, and
-``roll_back`` returns to the previous good document if the kiosk is unhealthy afterwards.
+``roll_back`` returns to the previous good document if the kiosk is unhealthy afterwards. The active
+document is checked again whenever it is read (it expires, the app or the pinned keys change): one
+that no longer passes gives way to the local config, and ``active_rejection`` says why.
 
 Wire format (JSON, what ``GET /v1/config`` returns verbatim)::
 
@@ -103,8 +109,10 @@ def sign_document(signed: dict[str, Any], private_key: Ed25519PrivateKey) -> byt
 
 
 def _parse_time(value: Any, field: str) -> datetime:
+    if not isinstance(value, str):
+        raise RemoteConfigRejected("schema", f"{field} is not an ISO 8601 time")
     try:
-        parsed = datetime.fromisoformat(str(value))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise RemoteConfigRejected("schema", f"{field} is not an ISO 8601 time") from None
     if parsed.tzinfo is None:
@@ -113,7 +121,16 @@ def _parse_time(value: Any, field: str) -> datetime:
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(".") if part.isdigit())
+    # ASCII digits only: str.isdigit() also accepts characters such as "²" that int() refuses.
+    return tuple(int(part) for part in text.split(".") if part.isascii() and part.isdigit())
+
+
+def _table(signed: dict[str, Any], field: str) -> dict[str, Any]:
+    """The object ``signed[field]``; an absent one is empty, anything else (null too) is refused."""
+    value = signed.get(field, {})
+    if not isinstance(value, dict):
+        raise RemoteConfigRejected("schema", f"{field} must be an object")
+    return value
 
 
 class RemoteConfigStore:
@@ -158,13 +175,44 @@ class RemoteConfigStore:
             return None
 
     @property
-    def active_version(self) -> int:
+    def app_version(self) -> str:
+        """The app version documents are checked against (``min_app_version``)."""
+        return self._app_version
+
+    def _active(self) -> tuple[VerifiedConfig | None, RemoteConfigRejected | None]:
+        """The active document if it still passes checks 1–7, else why not; (None, None) if none."""
         raw = self._read("active.json")
-        return self.verify(raw, stored=True).version if raw else 0
+        if raw is None:
+            return None, None
+        try:
+            return self.verify(raw, stored=True), None
+        except RemoteConfigRejected as rejected:
+            return None, rejected
+
+    @property
+    def active_version(self) -> int:
+        """The version of the active document while it still applies; 0 when the local config runs.
+
+        A document that no longer passes (it expired, say) counts as not applied, as in
+        ``effective_config``; this never raises ``RemoteConfigRejected``: heartbeats read it, and
+        they must go on so that a replacement can be fetched. ``active_rejection`` says why.
+        """
+        verified, _ = self._active()
+        return verified.version if verified else 0
+
+    @property
+    def active_rejection(self) -> RemoteConfigRejected | None:
+        """Why the active document no longer applies (code ``expired``, ...), or None.
+
+        None when it still applies or when none is active. The detail names the failed check and
+        never holds personal data.
+        """
+        return self._active()[1]
 
     # -- checks -----------------------------------------------------------------------------------
     def verify(self, raw: bytes, *, stored: bool = False) -> VerifiedConfig:
-        """Run checks 1–7 on ``raw``; raises ``RemoteConfigRejected`` naming the first that fails.
+        """Run checks 1–7 on ``raw``; raises ``RemoteConfigRejected`` naming the first that fails, and
+        no other exception whatever ``raw`` holds.
 
         ``stored`` re-checks a document this store accepted before (the active, pending or previous
         one): the monotonic version check is skipped, every other check still runs.
@@ -176,7 +224,8 @@ class RemoteConfigStore:
             payload = base64.b64decode(envelope["payload"], validate=True)
             signature = base64.b64decode(envelope["signature"], validate=True)
             algorithm, keyid = envelope["algorithm"], envelope["key_id"]
-        except (ValueError, KeyError, TypeError, binascii.Error):
+        # RecursionError: deeply nested arrays are valid JSON the parser cannot follow.
+        except (ValueError, KeyError, TypeError, RecursionError, binascii.Error):
             raise RemoteConfigRejected("malformed", "not a signed config envelope") from None
         key = self._keys.get(str(keyid))
         if algorithm != "ed25519" or key is None:
@@ -187,16 +236,20 @@ class RemoteConfigStore:
             raise RemoteConfigRejected("bad_signature", "signature does not match the document") from None
         try:
             signed = json.loads(payload)
-        except ValueError:
+        except (ValueError, RecursionError):
             signed = None
         if not isinstance(signed, dict):
             raise RemoteConfigRejected("malformed", "signed part is not a JSON object")
         if signed.get("type") != DOCUMENT_TYPE:
             raise RemoteConfigRejected("wrong_type", f"type {signed.get('type')!r}")
-        if signed.get("schema_version") not in SUPPORTED_SCHEMA_VERSIONS:
-            raise RemoteConfigRejected(
-                "unsupported_schema", f"schema_version {signed.get('schema_version')!r}"
-            )
+        schema_version = signed.get("schema_version")
+        # Checked as an integer first: true would equal 1, and a list or object cannot be looked up.
+        if (
+            not isinstance(schema_version, int)
+            or isinstance(schema_version, bool)
+            or schema_version not in SUPPORTED_SCHEMA_VERSIONS
+        ):
+            raise RemoteConfigRejected("unsupported_schema", f"schema_version {schema_version!r}")
         version = signed.get("version")
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise RemoteConfigRejected("schema", "version must be a positive integer")
@@ -214,43 +267,62 @@ class RemoteConfigStore:
         if now >= expires:
             raise RemoteConfigRejected("expired", f"expired at {expires.isoformat()}")
         self._check_scope(signed.get("scope"))
-        if _version_tuple(str(signed.get("min_app_version", "0"))) > _version_tuple(self._app_version):
-            raise RemoteConfigRejected("app_too_old", f"needs app {signed.get('min_app_version')}")
-        settings = signed.get("settings", {})
-        if not isinstance(settings, dict):
-            raise RemoteConfigRejected("schema", "settings must be an object")
-        if "kiosk" in settings and "id" in settings["kiosk"]:
+        min_app = signed.get("min_app_version", "0")
+        # Bounded so that int() never meets a number too long to convert.
+        if not isinstance(min_app, str) or len(min_app) > 32:
+            raise RemoteConfigRejected("schema", "min_app_version must be a version of at most 32 characters")
+        if _version_tuple(min_app) > _version_tuple(self._app_version):
+            raise RemoteConfigRejected("app_too_old", f"needs app {min_app}")
+        settings = _table(signed, "settings")
+        for name, table in settings.items():
+            if not isinstance(table, dict):
+                raise RemoteConfigRejected("schema", f"settings.{name} must be a table")
+        if "id" in settings.get("kiosk", {}):
             raise RemoteConfigRejected("schema", "settings may not change the kiosk id")
         # Trust comes from the local file only: a document may not change who may sign documents.
-        if isinstance(settings.get("fleet"), dict) and {"pinned_keys", "groups"} & set(settings["fleet"]):
+        if {"pinned_keys", "groups"} & set(settings.get("fleet", {})):
             raise RemoteConfigRejected("schema", "settings may not change pinned keys or groups")
         try:
             config = self._base.with_overrides(settings)
         except ConfigError as exc:
             raise RemoteConfigRejected("invalid_settings", str(exc)) from None
-        activation = signed.get("activation") or {}
+        config_id = signed.get("config_id", "")
+        if not isinstance(config_id, str):
+            raise RemoteConfigRejected("schema", "config_id must be a string")
+        activation = _table(signed, "activation")
+        at_idle = activation.get("at_idle", True)
+        if not isinstance(at_idle, bool):
+            raise RemoteConfigRejected("schema", "activation.at_idle must be true or false")
         not_before = activation.get("not_before")
-        maintenance = signed.get("maintenance") or {}
+        pin_hashes = _table(signed, "maintenance").get("pin_hashes", [])
+        if not isinstance(pin_hashes, list) or not all(isinstance(h, str) for h in pin_hashes):
+            raise RemoteConfigRejected("schema", "maintenance.pin_hashes must be a list of strings")
         return VerifiedConfig(
             raw=raw,
             version=version,
-            config_id=str(signed.get("config_id", "")),
+            config_id=config_id,
             settings=settings,
             config=config,
             expires=expires,
-            at_idle=bool(activation.get("at_idle", True)),
-            not_before=_parse_time(not_before, "activation.not_before") if not_before else None,
-            pin_hashes=tuple(str(h) for h in maintenance.get("pin_hashes", ())),
+            at_idle=at_idle,
+            not_before=None if not_before is None else _parse_time(not_before, "activation.not_before"),
+            pin_hashes=tuple(pin_hashes),
         )
 
     def _check_scope(self, scope: Any) -> None:
         if not isinstance(scope, dict) or len(scope) != 1:
             raise RemoteConfigRejected("schema", "scope must name exactly one of fleet, group, kiosk")
-        if scope.get("fleet") is True:
+        ((kind, value),) = scope.items()
+        if kind == "fleet" and not isinstance(value, bool):
+            raise RemoteConfigRejected("schema", "scope.fleet must be true or false")
+        # A group that is a list or an object could not even be looked up among this kiosk's groups.
+        if kind in ("group", "kiosk") and not isinstance(value, str):
+            raise RemoteConfigRejected("schema", f"scope.{kind} must be a string")
+        if kind == "fleet" and value is True:
             return
-        if "group" in scope and scope["group"] in self._groups:
+        if kind == "group" and value in self._groups:
             return
-        if "kiosk" in scope and scope["kiosk"] == self._kiosk_id:
+        if kind == "kiosk" and value == self._kiosk_id:
             return
         raise RemoteConfigRejected("wrong_scope", "document is not for this kiosk")
 
@@ -295,14 +367,10 @@ class RemoteConfigStore:
             return self._base
         _atomic_write(active, previous)
         (self._dir / "previous.json").unlink(missing_ok=True)
-        return self.verify(previous, stored=True).config
+        # The previous document may have expired meanwhile: then the local config runs, as at a start.
+        return self.effective_config()
 
     def effective_config(self) -> KioskConfig:
         """The local config with the active document laid over it; the local one if none is valid."""
-        raw = self._read("active.json")
-        if raw is None:
-            return self._base
-        try:
-            return self.verify(raw, stored=True).config
-        except RemoteConfigRejected:
-            return self._base
+        verified, _ = self._active()
+        return verified.config if verified else self._base

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -146,10 +146,11 @@ class ConflictingApplication(OutboxError):
 
 @dataclass(frozen=True)
 class Claim:
-    """A row taken for one delivery attempt (`attempt` counts from 1)."""
+    """A row taken for one delivery attempt (`attempt` counts from 1). `repr` leaves out the payload."""
 
     application_id: str
-    payload: bytes
+    # The unsealed application (name, ID number, phone, form answers): never in a repr, hence a log.
+    payload: bytes = field(repr=False)
     fingerprint: str
     attempt: int
 

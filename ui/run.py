@@ -127,7 +127,11 @@ def _start_core(app: Any, first: Any, data: dict[str, Any], config_path: Path | 
 
 def _publish_session_events(ui: Any, kiosk: Any) -> None:
     """``session_did_start`` when a citizen leaves the attract screen, ``session_did_end`` at the wipe:
-    other parts (e.g. activating a new configuration) wait for the kiosk to be between citizens."""
+    other parts (e.g. activating a new configuration) wait for the kiosk to be between citizens.
+
+    From identification to the wipe, the log redactor also masks the citizen's name, ID number,
+    phone and address wherever they appear, whatever a log line looks like.
+    """
     from kiosk.events import SessionDidEnd, SessionDidStart
 
     on_attract = [True]
@@ -136,9 +140,16 @@ def _publish_session_events(ui: Any, kiosk: Any) -> None:
         if on_attract[0] and state.step != "attract":
             kiosk.events.publish(SessionDidStart())
         on_attract[0] = state.step == "attract"
+        identity = state.identity
+        if identity is not None:
+            kiosk.redactor.remember(identity.name, identity.id_number, identity.phone, identity.address)
+
+    def on_wipe(reason: Any) -> None:
+        kiosk.redactor.forget_all()
+        kiosk.events.publish(SessionDidEnd(reason.value))
 
     ui.journey.subscribe(on_state)
-    ui.session.on_wipe(lambda reason: kiosk.events.publish(SessionDidEnd(reason.value)))
+    ui.session.on_wipe(on_wipe)
 
 
 def _install_graceful_stop(app: Any, ui: Any, kiosk: Any) -> Any:

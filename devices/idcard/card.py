@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -70,7 +70,17 @@ class IdCard:
         )
 
     def to_json(self, masked: bool = True) -> dict[str, Any]:
-        """The card as a JSON-ready dict (ISO dates). ``masked`` masks the ID and pass numbers."""
+        """The card as a JSON-ready dict (ISO dates); personal fields are masked unless ``masked`` is False.
+
+        Masked, the ID and pass numbers go through ``mask_id_number``; the names keep their first
+        character (as the screens greet a citizen), the addresses and the issuer a short prefix (the
+        province, usually), and the birth date is hidden whole (the masked ID number hides it too),
+        as are the ethnic group and its code. Every masked value keeps its length and ``None`` stays
+        ``None``, so a technician still sees which fields were read and that they decoded. Card type,
+        sex (visible in the masked number anyway), nationality (likewise, for foreign cards),
+        validity dates, issue count and the reader's verdict stay in clear: they are what a technician
+        checks. Only ``masked=False`` output can be read back by ``from_json``.
+        """
 
         def iso(value: dt.date | str | None) -> str | None:
             return value.isoformat() if isinstance(value, dt.date) else value
@@ -78,18 +88,22 @@ class IdCard:
         def hide(value: str | None) -> str | None:
             return mask_id_number(value) if masked and value is not None else value
 
+        def hide_with(mask: Callable[[str], str], value: str | None) -> str | None:
+            return mask(value) if masked and value is not None else value
+
+        birth_date = iso(self.birth_date)
         return {
             "card_type": self.card_type,
-            "name": self.name,
-            "name_en": self.name_en,
+            "name": hide_with(_mask_name, self.name),
+            "name_en": hide_with(_mask_name, self.name_en),
             "sex": self.sex,
-            "nation": self.nation,
-            "nation_code": self.nation_code,
-            "birth_date": iso(self.birth_date),
-            "address": self.address,
-            "appended_address": self.appended_address,
+            "nation": hide_with(_mask_all, self.nation),
+            "nation_code": hide_with(_mask_all, self.nation_code),
+            "birth_date": hide_with(_mask_date, birth_date),
+            "address": hide_with(_mask_place, self.address),
+            "appended_address": hide_with(_mask_place, self.appended_address),
             "id_number": hide(self.id_number),
-            "issuer": self.issuer,
+            "issuer": hide_with(_mask_place, self.issuer),
             "valid_from": iso(self.valid_from),
             "valid_to": iso(self.valid_to),
             "pass_number": hide(self.pass_number),
@@ -161,3 +175,30 @@ class IdCard:
             id_number_valid=bool(data.get("id_number_valid", True)),
             problems=tuple(problems),
         )
+
+
+# Masks for ``to_json``. Each keeps the value's length (a technician checks that a field decoded
+# whole) and never returns a non-empty value unchanged.
+_PLACE_PREFIX: Final = 3
+"""Characters an address or issuer keeps: the province or municipality ("北京市", "广东省")."""
+
+
+def _mask_all(value: str) -> str:
+    return "*" * len(value)
+
+
+def _mask_name(value: str) -> str:
+    """First character (the surname, usually) kept: 王小明 → 王**, as the screens greet a citizen."""
+    return value[:1] + "*" * (len(value) - 1) if len(value) > 1 else _mask_all(value)
+
+
+def _mask_place(value: str) -> str:
+    """A short prefix kept; a value too short to hide anything behind it is masked whole."""
+    if len(value) <= 2 * _PLACE_PREFIX:
+        return _mask_all(value)
+    return value[:_PLACE_PREFIX] + "*" * (len(value) - _PLACE_PREFIX)
+
+
+def _mask_date(value: str) -> str:
+    """Digits hidden, separators kept: 1990-01-01 → ****-**-**."""
+    return "".join("*" if char.isdigit() else char for char in value)

@@ -2,6 +2,10 @@
 
 Exit codes: 0 success; 1 nothing scanned within the timeout or an image without a code (non-JSON
 mode); 2 bad arguments; 3 the scanner is missing or faulty. Failures print one line on stderr.
+
+The token of a city app identity code is a bearer credential (the central service resolves it to the
+citizen's name and ID number), so ``listen`` and ``decode`` print it masked, its first 4 and last 2
+characters kept, unless ``--unmasked`` is given. Tracking codes and links are printed in clear.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Final
 
 from devices.base import DataEvent, DeviceError, DeviceEvent, ErrorEvent
 from devices.registry import open_device
-from devices.scanner.payload import ScannedCode
+from devices.scanner.payload import IDENTITY_PREFIX, ScannedCode
 
 __all__ = ["register"]
 
@@ -37,11 +41,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     listen.add_argument("--count", type=int, default=0, help="stop after this many codes (0: never)")
     listen.add_argument("--timeout", type=float, default=0.0, help="stop after this many seconds (0: never)")
     listen.add_argument("--json", action="store_true", help="one JSON object per line")
+    listen.add_argument("--unmasked", action="store_true", help="print identity-code tokens in clear")
     listen.set_defaults(handler=listen_command)
 
     decode = commands.add_parser("decode", help="decode QR codes in still images with the camera pipeline")
     decode.add_argument("images", nargs="+", type=Path, help="image files (PNG, JPEG, …)")
     decode.add_argument("--json", action="store_true", help='one line per image: {"image", "payload", "ms"}')
+    decode.add_argument("--unmasked", action="store_true", help="print identity-code tokens in clear")
     decode.set_defaults(handler=decode_command)
 
     emulate = commands.add_parser("emulate", help="run a serial scanner emulator; each stdin line is scanned")
@@ -72,7 +78,7 @@ def listen_command(args: argparse.Namespace) -> int:
             device.poll()
             for event in events:
                 if isinstance(event, DataEvent) and isinstance(event.data, ScannedCode):
-                    _print_code(event.data, as_json=args.json)
+                    _print_code(event.data, as_json=args.json, masked=not args.unmasked)
                     delivered += 1
                 elif isinstance(event, ErrorEvent):
                     print(f"rejected: {event.message}", file=sys.stderr, flush=True)
@@ -91,12 +97,32 @@ def listen_command(args: argparse.Namespace) -> int:
     return EXIT_OK if delivered or not (args.count or args.timeout) else EXIT_NOTHING
 
 
-def _print_code(code: ScannedCode, *, as_json: bool) -> None:
+def _print_code(code: ScannedCode, *, as_json: bool, masked: bool) -> None:
+    text, value = code.text, code.value
+    if masked and code.kind == "identity":
+        text, value = _mask_payload(text), _mask_token(value)
     if as_json:
-        print(json.dumps({"kind": code.kind, "text": code.text, "value": code.value}, ensure_ascii=False))
+        print(json.dumps({"kind": code.kind, "text": text, "value": value}, ensure_ascii=False))
     else:
-        print(f"{code.kind}\t{code.text}")
+        print(f"{code.kind}\t{text}")
     sys.stdout.flush()
+
+
+def _mask_payload(text: str) -> str:
+    """``text`` with the token of an identity code masked; any other payload unchanged."""
+    if text.startswith(IDENTITY_PREFIX):
+        return IDENTITY_PREFIX + _mask_token(text[len(IDENTITY_PREFIX) :])
+    return text
+
+
+def _mask_token(token: str) -> str:
+    """First 4 and last 2 characters kept, length kept (enough to match a code against a test sheet).
+
+    A token too short for that to hide more than half of it is masked entirely.
+    """
+    if len(token) <= 12:
+        return "*" * len(token)
+    return token[:4] + "*" * (len(token) - 6) + token[-2:]
 
 
 def decode_command(args: argparse.Namespace) -> int:
@@ -113,6 +139,8 @@ def decode_command(args: argparse.Namespace) -> int:
         payload = decoder.decode(np.asarray(frame, dtype=np.uint8)) if frame is not None else None
         ms = (time.perf_counter() - started) * 1000
         text = payload.decode("utf-8", errors="replace") if payload is not None else None
+        if text is not None and not args.unmasked:
+            text = _mask_payload(text)
         if frame is None:
             print(f"{path}: not a readable image", file=sys.stderr)
         if text is None:

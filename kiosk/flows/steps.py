@@ -9,7 +9,7 @@ runs while it shows (the idle countdown pauses: nobody should be timed out while
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from kiosk.catalog import ServiceItem
@@ -23,7 +23,11 @@ ALL_GROUPS = "*"  # the "all departments" entry on the home screen
 
 @dataclass(frozen=True)
 class FlowState:
-    """Everything one citizen's flow holds. Personal data lives only here and is dropped on wipe."""
+    """Everything one citizen's flow holds. Personal data lives only here and is dropped on wipe.
+
+    ``repr`` leaves out the answers, the answer being typed and the query result (bank card and
+    phone numbers, balances); ``identity`` masks itself.
+    """
 
     step: str = "attract"
     flow: FlowKind = "browse"
@@ -34,15 +38,16 @@ class FlowState:
     identity: Identity | None = None
     partner_city: str = ""
     field_index: int = 0
-    answers: tuple[tuple[str, str], ...] = ()
-    draft: str = ""
+    # Personal values: kept out of repr so a state in a log line or traceback cannot leak them.
+    answers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    draft: str = field(default="", repr=False)
     field_error: str = ""
     choices: tuple[Choice, ...] = ()
     zone: Choice | None = None
     day: Choice | None = None
     slot: Choice | None = None
     outcome: Outcome | None = None
-    query_result: QueryResult | None = None
+    query_result: QueryResult | None = field(default=None, repr=False)
     ticket: Ticket | None = None
     error_key: str = ""
     notice_key: str = ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import uuid
 from collections.abc import Iterator
 
@@ -9,7 +11,7 @@ import pytest
 import requests
 
 from kiosk.api_client import ApiClient, ClientError
-from tests.support.central import CentralServer, person, running_central
+from tests.support.central import CentralServer, person, running_central, stored_counts
 
 FUND_RETIREMENT = "411700-GJJ-0901"
 
@@ -103,6 +105,33 @@ def test_invalid_form_is_422_with_field_errors_and_nothing_stored(client: ApiCli
         client.get_application(application_id)
     # Corrected, the same id goes through.
     assert client.submit_application(application_id, retirement_withdrawal()).outcome == "approved"
+
+
+@pytest.mark.parametrize("number", [math.nan, math.inf, -math.inf], ids=["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("key", ["withdrawal_amount", "applicant_name"])
+def test_non_finite_numbers_are_a_422_and_nothing_is_stored(
+    server: CentralServer, key: str, number: float
+) -> None:
+    from kiosk.api_client import KioskSigner
+
+    form: dict[str, object] = {"withdrawal_amount": "5000.00", "bank_card_number": "6222020200112233445"}
+    body = {**retirement_withdrawal(), "form": {**form, key: number}}
+    # json.dumps writes NaN and Infinity as bare literals, which Python's json (the service's) reads.
+    raw = json.dumps(body).encode()
+    application_id = str(uuid.uuid4())
+    response = requests.post(
+        server.base_url + "/v1/applications",
+        data=raw,
+        headers={"Idempotency-Key": application_id, "Content-Type": "application/json"},
+        auth=KioskSigner(server.kiosk_id, server.secret),
+        timeout=30,
+    )
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("invalid-request")  # refused by the schema, before the form check
+    assert all(e["field"].startswith(f"body.form.{key}") for e in problem["errors"])
+    assert stored_counts(server.db_url, application_id) == (0, 0)
 
 
 def test_ordinary_item_goes_to_staff_review(client: ApiClient) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import threading
 import time
 import uuid
@@ -62,6 +63,15 @@ def test_identity_code_resolves_to_the_citizen(client: ApiClient) -> None:
         citizen.phone,
         "male",
     )
+
+
+def test_resolved_identity_repr_leaves_out_the_personal_fields(client: ApiClient) -> None:
+    citizen = person("elder")
+    identity = client.resolve_identity_code(f"cityapp:identity:v1:{citizen.identity_token}")
+    text = repr(identity) + str(identity)
+    assert identity.name == citizen.name  # the fields are there, just not in the repr
+    for value in (citizen.name, citizen.id_number, citizen.phone):
+        assert value not in text
 
 
 @pytest.mark.parametrize(
@@ -270,6 +280,35 @@ def test_heartbeat_shows_in_the_admin_listing(server: CentralServer, client: Api
     assert mine["outbox_dead"] == 1
     assert "dead_letters" in mine["alerts"]
     assert "config_lag" not in mine["alerts"]  # the demo has no configuration document
+
+
+@pytest.mark.parametrize("number", [math.nan, math.inf], ids=["NaN", "Infinity"])
+def test_heartbeat_with_a_non_finite_number_is_a_422_and_not_recorded(
+    server: CentralServer, number: float
+) -> None:
+    from kiosk.api_client import KioskSigner
+
+    kiosk_id = f"nonfinite-{uuid.uuid4().hex[:8]}"
+    secret = server.provision(kiosk_id)
+    beat = {"app_version": "0.1.0", "sent_at": datetime.now(UTC).isoformat(), "oldest_pending_age_s": number}
+    response = requests.post(
+        server.base_url + "/v1/heartbeats",
+        data=json.dumps(beat).encode(),  # json.dumps writes NaN and Infinity as bare literals
+        headers={"Content-Type": "application/json"},
+        auth=KioskSigner(kiosk_id, secret),
+        timeout=30,
+    )
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("invalid-request")
+    assert [e["field"] for e in problem["errors"]] == ["body.oldest_pending_age_s"]
+    listing = requests.get(
+        server.base_url + "/v1/admin/kiosks", headers=server.admin_headers(), timeout=30
+    ).json()
+    mine = next(k for k in listing if k["kiosk_id"] == kiosk_id)
+    assert mine["last_seen_at"] is None and mine["app_version"] is None
+    assert "stale_queue" not in mine["alerts"]
 
 
 def test_admin_endpoints_need_the_token(server: CentralServer) -> None:

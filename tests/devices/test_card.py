@@ -13,6 +13,10 @@ JSON_KEYS = {
     "appended_address", "id_number", "issuer", "valid_from", "valid_to", "pass_number",
     "issue_count", "nationality", "id_number_valid", "problems",
 }  # fmt: skip
+# Masked by to_json(); nation_code, id_number and pass_number too, but as codes/numbers.
+PERSONAL_TEXT = ["name", "name_en", "birth_date", "address", "appended_address", "issuer", "nation"]
+# What a technician checks; to_json() leaves it in clear.
+IN_CLEAR = ["card_type", "sex", "valid_from", "valid_to", "issue_count", "nationality", "id_number_valid"]
 
 
 @pytest.mark.parametrize("name", list(SAMPLE_CARDS))
@@ -31,9 +35,40 @@ def test_json_is_masked_by_default() -> None:
 
 
 def test_dates_are_iso_and_long_term_is_spelled_out() -> None:
-    data = sample_card("resident_elder").to_json()
+    data = sample_card("resident_elder").to_json(masked=False)
     assert data["birth_date"] == "1960-02-29"
     assert data["valid_to"] == "long-term"
+
+
+@pytest.mark.parametrize("name", list(SAMPLE_CARDS))
+def test_masked_json_shows_no_personal_value_in_clear(name: str) -> None:
+    card = SAMPLE_CARDS[name]
+    clear = card.to_json(masked=False)
+    data = card.to_json()
+    assert set(data) == JSON_KEYS
+    text = json.dumps(data, ensure_ascii=False)
+    for key in PERSONAL_TEXT:
+        if clear[key] is not None:
+            assert clear[key] not in text, key
+    # Every field that was read is still there, as long as it was: the read visibly worked.
+    for key in [*PERSONAL_TEXT, "nation_code", "id_number", "pass_number"]:
+        assert (data[key] is None) == (clear[key] is None), key
+        if clear[key] is not None:
+            assert data[key] != clear[key] and len(data[key]) == len(clear[key]), key
+    assert {key: data[key] for key in IN_CLEAR} == {key: clear[key] for key in IN_CLEAR}
+
+
+def test_masked_json_keeps_a_surname_a_province_and_the_date_shape() -> None:
+    data = sample_card("resident_elder").to_json()
+    assert data["name"] == "李*"  # the second character is beyond the BMP: still one character
+    assert data["address"] == "广东省" + "*" * 12
+    assert data["appended_address"] == "广东省" + "*" * 12
+    assert data["issuer"] == "深圳市" + "*" * 7
+    assert data["birth_date"] == "****-**-**"
+    assert data["nation"] == "*" and data["nation_code"] == "**"
+    foreign = sample_card("foreign_2017").to_json()
+    assert foreign["name_en"] == "S" + "*" * 17
+    assert foreign["issuer"] == "****"  # too short to keep a prefix
 
 
 def test_repr_never_shows_the_full_number_or_the_name() -> None:

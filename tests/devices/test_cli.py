@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,8 +27,34 @@ def test_read_prints_a_masked_card_and_exits_zero(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert code == 0
     assert "110101********0015" in out
-    assert sample_card().id_number not in out
-    assert "王小明" in out
+    card = sample_card()
+    for value in (card.id_number, card.name, card.address, card.issuer, "1990-01-01"):
+        assert value is not None and value not in out
+    assert "王**" in out and "北京市" + "*" * 8 in out and "****-**-**" in out
+    assert "photo" not in out  # no licensed photo decoder: nothing to show
+
+
+def test_read_unmasked_prints_the_personal_fields_in_clear(capsys: pytest.CaptureFixture[str]) -> None:
+    with SamReaderEmulator(scenario="card_placed", paced=False) as emu:
+        code = main(["idcard", "read", "--port", emu.path, "--timeout", "10", "--json", "--unmasked"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert data == {**sample_card().to_json(masked=False), "photo": None}
+
+
+def test_read_shows_the_photo_size_when_a_photo_was_decoded(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devices.idcard import cli
+    from devices.idcard.card import Photo
+
+    card = dataclasses.replace(sample_card(), photo=Photo(102, 126, b"\x00" * 10))
+    monkeypatch.setattr(cli, "_wait_for_card", lambda *_args: (card, None))
+    with SamReaderEmulator(scenario="card_placed", paced=False) as emu:
+        assert main(["idcard", "read", "--port", emu.path, "--timeout", "10"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^photo +102x126$", out, re.MULTILINE)
+    assert card.name not in out
 
 
 def test_read_json_has_the_documented_keys(capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,7 +153,19 @@ def test_emulate_prints_a_port_that_serves_the_given_card(tmp_path: Path) -> Non
         port = process.stdout.readline().strip()
         assert port and serial.Serial(port).close() is None
         read = subprocess.run(
-            [sys.executable, "-m", "devices", "idcard", "read", "--port", port, "--json", "--timeout", "10"],
+            [
+                sys.executable,
+                "-m",
+                "devices",
+                "idcard",
+                "read",
+                "--port",
+                port,
+                "--json",
+                "--unmasked",
+                "--timeout",
+                "10",
+            ],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -19,6 +19,9 @@ from devices.scanner.emulator import SerialScannerEmulator
 from tests.support.qr_scenes import scene
 
 TRACK = "cityapp:track:v1:0190a6c2-7d3e-7abc-8def-0123456789ab"
+TOKEN = "Zq3xT0kenForTests-0123456789_ab"  # a fictional identity-code token (31 characters)
+IDENTITY = f"cityapp:identity:v1:{TOKEN}"
+MASKED_TOKEN = "Zq3x" + "*" * 25 + "ab"
 
 
 def test_scanner_decode_prints_one_json_line_per_image(
@@ -49,21 +52,55 @@ def test_scanner_decode_without_json_fails_when_an_image_has_no_code(
     assert "(no code)" in capsys.readouterr().out
 
 
-def test_scanner_listen_prints_each_payload(capsys: pytest.CaptureFixture[str]) -> None:
+def listen_once(payload: str, *options: str) -> int:
+    """``scanner listen`` against a serial scanner emulator that scans ``payload`` once."""
     with SerialScannerEmulator("honeywell") as emulator:
 
         def scan_when_triggered() -> None:
             deadline = time.monotonic() + 5
             while not emulator.trigger_on and time.monotonic() < deadline:
                 time.sleep(0.01)
-            emulator.scan(TRACK.encode())
+            emulator.scan(payload.encode())
 
         thread = threading.Thread(target=scan_when_triggered, daemon=True)
         thread.start()
-        code = main(["scanner", "listen", "--uri", emulator.uri, "--count", "1", "--timeout", "10", "--json"])
+        code = main(["scanner", "listen", "--uri", emulator.uri, "--count", "1", "--timeout", "10", *options])
         thread.join(timeout=5)
-    assert code == 0
+    return code
+
+
+def test_scanner_listen_prints_each_payload(capsys: pytest.CaptureFixture[str]) -> None:
+    assert listen_once(TRACK, "--json") == 0
     assert json.loads(capsys.readouterr().out) == {"kind": "tracking", "text": TRACK, "value": TRACK[17:]}
+
+
+def test_scanner_listen_masks_an_identity_token(capsys: pytest.CaptureFixture[str]) -> None:
+    assert listen_once(IDENTITY) == 0
+    out = capsys.readouterr().out
+    assert out == f"identity\tcityapp:identity:v1:{MASKED_TOKEN}\n"
+    assert listen_once(IDENTITY, "--json") == 0
+    out = capsys.readouterr().out
+    assert TOKEN not in out
+    assert json.loads(out) == {
+        "kind": "identity",
+        "text": f"cityapp:identity:v1:{MASKED_TOKEN}",
+        "value": MASKED_TOKEN,
+    }
+
+
+def test_scanner_listen_unmasked_prints_the_token(capsys: pytest.CaptureFixture[str]) -> None:
+    assert listen_once(IDENTITY, "--json", "--unmasked") == 0
+    assert json.loads(capsys.readouterr().out) == {"kind": "identity", "text": IDENTITY, "value": TOKEN}
+
+
+def test_scanner_decode_masks_an_identity_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    image = tmp_path / "identity.png"
+    cv2.imwrite(str(image), scene(IDENTITY, "plain", 1))
+    assert main(["scanner", "decode", str(image)]) == 0
+    out = capsys.readouterr().out
+    assert TOKEN not in out and f"cityapp:identity:v1:{MASKED_TOKEN}" in out
+    assert main(["scanner", "decode", str(image), "--json", "--unmasked"]) == 0
+    assert json.loads(capsys.readouterr().out)["payload"] == IDENTITY
 
 
 def test_scanner_listen_missing_device_exits_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -75,6 +75,17 @@ def test_approved_application_is_saved_submitted_and_printed(rig) -> None:
     assert "411702********0018" in text
 
 
+def test_flow_state_repr_leaves_out_the_answers(rig) -> None:
+    fill_retirement_withdrawal(rig)
+    rig.act("back")  # the phone number is the draft again
+    state = rig.journey.state
+    assert state.answer("bank_card_number") == BANK and state.draft == "13800000000"
+    text = repr(state) + str(state)
+    for value in (BANK, "13800000000", ZHANG.name, ZHANG.id_number):
+        assert value not in text
+    assert "step='form'" in text
+
+
 def test_answers_are_checked_before_moving_on(rig) -> None:
     rig.act("start")
     rig.act("item", "HF-WITHDRAW-RETIRE")

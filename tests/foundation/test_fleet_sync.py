@@ -5,9 +5,11 @@ citizen sessions; documents not signed by a pinned key never apply; the kiosk ke
 from __future__ import annotations
 
 import json
+import logging
 import socket
+import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import requests
 
 from kiosk.admin_cli import main as admin_main
 from kiosk.api_client import ApiClient
-from kiosk.clock import SystemClock
+from kiosk.clock import Clock, FakeClock, SystemClock
 from kiosk.config import KioskConfig
 from kiosk.fleet_sync import FleetSync, heartbeat_report, remote_config_store
 from kiosk.heartbeat import Heartbeat
@@ -48,12 +50,12 @@ class Admin:
         self.public_key: str = printed["public_key"]
         self.key_id: str = printed["keyid"]
 
-    def sign(self, version: int, settings: str, scope: str) -> Path:
+    def sign(self, version: int, settings: str, scope: str, *options: str) -> Path:
         toml = self.directory / f"settings-{version}.toml"
         toml.write_text(settings, encoding="utf-8")
         out = self.directory / f"doc-{version}.json"
         args = ["sign", str(toml), "--key", str(self.directory / "admin.key"), "--version", str(version)]
-        assert admin_main([*args, "--scope", scope, "--out", str(out)]) == 0
+        assert admin_main([*args, "--scope", scope, *options, "--out", str(out)]) == 0
         return out
 
     def publish(self, document: Path) -> tuple[int, str]:
@@ -72,7 +74,9 @@ class Admin:
         return code, captured.out + captured.err
 
 
-def kiosk_store(tmp_path: Path, server: CentralServer, *pinned: str) -> RemoteConfigStore:
+def kiosk_store(
+    tmp_path: Path, server: CentralServer, *pinned: str, clock: Clock | None = None
+) -> RemoteConfigStore:
     local = KioskConfig.model_validate(
         {
             "kiosk": {"id": server.kiosk_id},
@@ -80,7 +84,7 @@ def kiosk_store(tmp_path: Path, server: CentralServer, *pinned: str) -> RemoteCo
             "fleet": {"pinned_keys": list(pinned)},
         }
     )
-    return remote_config_store(local, app_version="0.1.0", clock=SystemClock())
+    return remote_config_store(local, app_version="0.1.0", clock=clock or SystemClock())
 
 
 def heartbeat_source(server: CentralServer, store: RemoteConfigStore) -> Heartbeat:
@@ -242,3 +246,66 @@ def test_heartbeat_report_is_the_service_wire_format() -> None:
     assert report["devices"] == [{"name": "idcard", "health": "online"}]
     assert report["config_rejection"] == "expired"
     assert "kiosk_id" not in report  # the signed request says who is speaking
+
+
+def test_an_expired_active_document_does_not_stop_heartbeats_or_its_replacement(
+    tmp_path: Path, server: CentralServer, client: ApiClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin = Admin(tmp_path / "admin", server, capsys)
+    server.register_config_key(admin.public_key)
+    clock = FakeClock(datetime.now(UTC))  # the kiosk's clock, moved on to when the document lapsed
+    store = kiosk_store(tmp_path, server, admin.public_key, clock=clock)
+    sync = FleetSync(client, store, lambda: heartbeat_source(server, store))
+    assert admin.publish(admin.sign(1, SETTINGS, "fleet", "--expires-days", "1"))[0] == 0
+    assert sync.poll().accepted_version == 1
+    assert store.activate(session_running=False) is not None
+    clock.advance(timedelta(days=2).total_seconds())
+
+    assert admin.publish(admin.sign(2, SETTINGS, "fleet"))[0] == 0
+    status = sync.poll()  # a restart would not help either: the lapsed document is still the active one
+    assert status.online and status.error is None
+    assert status.active_rejection == "expired" and status.active_rejection_detail
+    assert status.latest_config_version == 2 and status.accepted_version == 2  # fetched all the same
+    mine = my_listing(server)  # this round's heartbeat arrived and says what is wrong
+    assert mine["online"] and mine["applied_config_version"] == 0
+    assert mine["config_rejection"] == "active_expired" and "config_rejected" in mine["alerts"]
+
+    activated = store.activate(session_running=False)
+    assert activated is not None and activated.version == 2
+    assert store.effective_config().session.idle_warning_s == 90
+    assert sync.poll().active_rejection is None
+    mine = my_listing(server)
+    assert mine["applied_config_version"] == 2 and mine["config_rejection"] is None
+    assert "config_rejected" not in mine["alerts"] and "config_lag" not in mine["alerts"]
+
+
+def test_a_failing_heartbeat_source_still_sends_a_heartbeat_and_fetches(
+    tmp_path: Path,
+    server: CentralServer,
+    client: ApiClient,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    admin = Admin(tmp_path / "admin", server, capsys)
+    server.register_config_key(admin.public_key)
+    store = kiosk_store(tmp_path, server, admin.public_key)
+    broken = [True]
+
+    def source() -> Heartbeat:
+        if broken[0]:  # say the outbox database is locked, its message quoting an applicant
+            raise sqlite3.OperationalError("database is locked while saving Zhang Wei's application")
+        return heartbeat_source(server, store)
+
+    sync = FleetSync(client, store, source)
+    assert admin.publish(admin.sign(1, SETTINGS, "fleet"))[0] == 0
+    with caplog.at_level(logging.WARNING, logger="kiosk.fleet_sync"):
+        status = sync.poll()
+    assert status.online and status.last_heartbeat_at is not None
+    assert status.error == "heartbeat incomplete: OperationalError"
+    assert status.accepted_version == 1  # the config fetch was not skipped
+    mine = my_listing(server)
+    assert mine["online"] and mine["app_version"] == "0.1.0" and mine["applied_config_version"] == 0
+    assert "Zhang Wei" not in caplog.text and "OperationalError" in caplog.text
+
+    broken[0] = False
+    assert sync.poll().error is None

@@ -82,6 +82,18 @@ def test_remembered_session_values_are_masked_until_forgotten(logfile) -> None:
     assert NAME in second["msg"]  # forgotten: the redactor no longer holds the citizen's name
 
 
+def test_bank_card_numbers_keep_only_their_first_six_and_last_four_digits(logfile) -> None:
+    file, _ = logfile
+    card = "6222020200112233445"
+    logging.getLogger("test").info("refund to %s", card, extra={"form": {"bank_card_number": card}})
+    record = lines(file)[-1]
+    assert record["msg"] == "refund to 622202*********3445"
+    assert record["form"]["bank_card_number"] == "6********"  # a personal field: masked whole
+    assert card not in json.dumps(record)
+    # An 18-digit ID number is still masked as one (first 6, last 4), not as a card.
+    assert Redactor().text("411702195001010018") == "411702********0018"
+
+
 def test_numbers_that_are_not_personal_data_pass_unchanged() -> None:
     redactor = Redactor()
     assert redactor.text("queue depth 12345, order 2026112800001") == "queue depth 12345, order 2026112800001"

@@ -205,3 +205,78 @@ def test_admin_tool_refuses_bad_settings_with_one_line(tmp_path: Path, capsys) -
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert "[session] idle_warning_s" in err and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"activation": []}, "schema"),
+        ({"activation": "at idle"}, "schema"),
+        ({"activation": None}, "schema"),
+        ({"activation": {"at_idle": "no", "not_before": None}}, "schema"),
+        ({"activation": {"at_idle": True, "not_before": 5}}, "schema"),
+        ({"maintenance": "x"}, "schema"),
+        ({"maintenance": {"pin_hashes": "pbkdf2"}}, "schema"),
+        ({"maintenance": {"pin_hashes": [1]}}, "schema"),
+        ({"settings": {"kiosk": 5}}, "schema"),
+        ({"settings": {"kiosk": "id"}}, "schema"),
+        ({"settings": {"fleet": ["pinned_keys"]}}, "schema"),
+        ({"settings": []}, "schema"),
+        ({"scope": {"group": ["hall-a"]}}, "schema"),
+        ({"scope": {"kiosk": 7}}, "schema"),
+        ({"scope": {"fleet": "yes"}}, "schema"),
+        ({"expires": 20260701}, "schema"),
+        ({"issued_at": None}, "schema"),
+        ({"config_id": {"name": "x"}}, "schema"),
+        ({"min_app_version": 9}, "schema"),
+        ({"min_app_version": "1" * 5000}, "schema"),
+        ({"min_app_version": "1.²"}, "app_too_old"),
+        ({"schema_version": [1]}, "unsupported_schema"),
+        ({"schema_version": True}, "unsupported_schema"),
+    ],
+)
+def test_a_signed_field_of_the_wrong_type_is_refused_with_a_code(store, key, changes, code) -> None:
+    raw = sign_document(signed_part(1, **changes), key)
+    with pytest.raises(RemoteConfigRejected) as caught:  # never AttributeError, TypeError, ValueError
+        store.accept(raw)
+    assert caught.value.code == code
+    assert store.trusted_version == 0
+
+
+def test_deeply_nested_json_is_malformed_not_a_crash(store, key) -> None:
+    assert rejected(store, b"[" * 100_000) == "malformed"  # the envelope: not even signed
+    payload = b"[" * 100_000
+    envelope = {
+        "key_id": key_id(key.public_key()),
+        "algorithm": "ed25519",
+        "payload": base64.b64encode(payload).decode(),
+        "signature": base64.b64encode(key.sign(payload)).decode(),
+    }
+    assert rejected(store, json.dumps(envelope).encode()) == "malformed"
+
+
+def test_an_expired_active_document_reports_version_0_and_why_instead_of_raising(store, key, clock) -> None:
+    store.accept(sign_document(signed_part(1), key))
+    store.activate(session_running=False)
+    assert store.active_version == 1 and store.active_rejection is None
+    clock.advance(timedelta(days=31).total_seconds())
+    assert store.active_version == 0  # the local config runs: nothing signed is applied
+    lapsed = store.active_rejection
+    assert lapsed is not None and lapsed.code == "expired"
+    assert store.effective_config().session.idle_warning_s == 60
+    # A newer document is still accepted and replaces the lapsed one.
+    later = (NOW + timedelta(days=60)).isoformat()
+    store.accept(sign_document(signed_part(2, expires=later), key))
+    activated = store.activate(session_running=False)
+    assert activated is not None and activated.version == 2
+    assert store.active_version == 2 and store.active_rejection is None
+
+
+def test_roll_back_to_an_expired_previous_document_gives_the_local_config(store, key, clock) -> None:
+    store.accept(sign_document(signed_part(1, expires=(NOW + timedelta(days=1)).isoformat()), key))
+    store.activate(session_running=False)
+    store.accept(sign_document(signed_part(2, settings={"session": {"idle_warning_s": 120}}), key))
+    store.activate(session_running=False)
+    clock.advance(timedelta(days=2).total_seconds())
+    assert store.roll_back().session.idle_warning_s == 60
+    assert store.active_version == 0 and store.effective_config().session.idle_warning_s == 60

@@ -69,3 +69,16 @@ def test_technician_facing_fields_hold_no_personal_data(tmp_path: Path, clock) -
     (row,) = box.rows(State.DEAD)
     assert PHONE not in repr(row) and PHONE not in repr(box.status())
     box.close()
+
+
+def test_a_claim_repr_leaves_out_the_payload(tmp_path: Path, clock) -> None:
+    box = Outbox(tmp_path / "o.db", Sealer(os.urandom(32), rotation_seconds=86400), clock=clock)
+    app_id = new_application_id()
+    payload = json.dumps({"applicant": {"name": NAME, "id_number": ID_NUMBER, "phone": PHONE}}).encode()
+    box.add(app_id, payload)
+    claim = box.claim(app_id)
+    assert claim is not None and claim.payload == payload
+    text = repr(claim) + str(claim)
+    assert app_id in text
+    assert all(secret not in text for secret in (NAME, ID_NUMBER, PHONE, "applicant"))
+    box.close()

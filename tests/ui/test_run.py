@@ -8,13 +8,22 @@ from kiosk.catalog import builtin_catalog
 from kiosk.clock import FakeClock
 from kiosk.events import EventBus, SessionDidEnd, SessionDidStart
 from kiosk.flows.journey import Journey
+from kiosk.logs import Redactor
 from kiosk.session import EndReason, Session, SessionSettings
-from tests.support.fakes import FakeApplications, FakePrinter, FakeServices, SyncRunner, receipt_context
+from tests.support.fakes import (
+    LI_CODE,
+    ZHANG,
+    FakeApplications,
+    FakePrinter,
+    FakeServices,
+    SyncRunner,
+    receipt_context,
+)
 from ui.run import _publish_session_events
 
 
-def test_session_start_and_end_are_published_once_each() -> None:
-    journey = Journey(
+def make_journey() -> Journey:
+    return Journey(
         builtin_catalog(),
         applications=FakeApplications(),
         services=FakeServices(),
@@ -22,14 +31,42 @@ def test_session_start_and_end_are_published_once_each() -> None:
         runner=SyncRunner(),
         receipt_context=receipt_context,
     )
+
+
+def test_session_start_and_end_are_published_once_each() -> None:
+    journey = make_journey()
     session = Session(journey, FakeClock(), SessionSettings())
     bus = EventBus()
     seen: list[object] = []
     bus.subscribe(SessionDidStart, seen.append)
     bus.subscribe(SessionDidEnd, seen.append)
-    _publish_session_events(SimpleNamespace(journey=journey, session=session), SimpleNamespace(events=bus))
+    kiosk = SimpleNamespace(events=bus, redactor=Redactor())
+    _publish_session_events(SimpleNamespace(journey=journey, session=session), kiosk)
     journey.act("start")
     journey.act("item", "HF-BALANCE")
     journey.act("back")
     session.end(EndReason.TIMEOUT)
     assert seen == [SessionDidStart(), SessionDidEnd("timeout")]
+
+
+def test_from_identification_to_the_wipe_logs_mask_the_citizen_whatever_the_line() -> None:
+    journey = make_journey()
+    session = Session(journey, FakeClock(), SessionSettings())
+    redactor = Redactor()
+    kiosk = SimpleNamespace(events=EventBus(), redactor=redactor)
+    _publish_session_events(SimpleNamespace(journey=journey, session=session), kiosk)
+    line = f"{ZHANG.name} lives at {ZHANG.address}"
+    assert redactor.text(line) == line  # nobody identified yet: nothing to mask beyond the patterns
+    journey.act("start")
+    journey.act("item", "HF-WITHDRAW-RETIRE")
+    journey.act("begin")
+    journey.card_read(ZHANG)
+    masked = redactor.text(line)
+    assert ZHANG.name not in masked and ZHANG.address not in masked
+    session.end(EndReason.FINISHED)
+    assert redactor.text(line) == line  # wiped with the session: the next citizen starts clean
+    journey.act("start")
+    journey.act("item", "HF-WITHDRAW-RETIRE")
+    journey.act("begin")
+    journey.card_read(LI_CODE)  # the next citizen is remembered in turn
+    assert redactor.text(f"sms for {LI_CODE.name}") == "sms for 李**"
