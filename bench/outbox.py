@@ -41,7 +41,6 @@ from offline_cache.outbox import (
     _SCHEMA,
     SCHEMA_VERSION,
     Outbox,
-    fingerprint_of,
 )
 from offline_cache.sealing import NONCE_BYTES, SealedRecord, Sealer
 from offline_cache.sync import Relay
@@ -188,7 +187,7 @@ def phases(saves: int) -> None:
             payload = json.dumps(BODY, sort_keys=True, ensure_ascii=False).encode()
             marks.append(clock())
             assert is_application_id(application_id)
-            fingerprint, now = fingerprint_of(payload), time.time()
+            fingerprint, now = sealer.fingerprint(payload), time.time()
             marks.append(clock())
             conn.execute("BEGIN IMMEDIATE")
             marks.append(clock())

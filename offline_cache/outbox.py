@@ -23,7 +23,6 @@ Contract:
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import sqlite3
@@ -230,11 +229,6 @@ def _roll_back(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
 
 
-def fingerprint_of(payload: bytes) -> str:
-    """SHA-256 of the exact payload bytes, hex: the server uses it to detect a reused key."""
-    return hashlib.sha256(payload).hexdigest()
-
-
 class Outbox:
     """A transactional outbox in one SQLite file. Safe to share between threads of one process."""
 
@@ -360,7 +354,7 @@ class Outbox:
         """
         if not is_application_id(application_id):
             raise SaveFailed("invalid", "application id is not a UUIDv7")
-        fingerprint = fingerprint_of(payload)
+        fingerprint = self._sealer.fingerprint(payload)
         now = self._clock()
         try:
             with self._write() as conn:

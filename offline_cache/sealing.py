@@ -6,6 +6,9 @@ Contract:
   payload swapped with the decision) fails to open.
 - Data keys are 256-bit random keys, rotated every `rotation_seconds`, and stored in the database
   only wrapped (AES-256-GCM) by the device key, which never touches the database.
+- Payload fingerprints are keyed (BLAKE2b-256 in keyed mode, under a key derived from the device
+  key): stored in clear for idempotency checks, they cannot be recomputed from guessed personal
+  data without the device key, unlike a plain hash of an application.
 - Destroying a data key (crypto-shredding) makes every record sealed with it unreadable for good,
   including copies lingering in free pages or the WAL.
 - The caller owns the SQLite transaction: methods that write (`seal` may create a key,
@@ -14,6 +17,8 @@ Contract:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import sqlite3
 import stat
@@ -25,6 +30,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
+# Domain separation: the fingerprint key is derived from the device key, never the device key itself.
+_FINGERPRINT_KEY_LABEL = b"civic-kiosk outbox payload fingerprint v1"
 
 DATA_KEYS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS data_keys (
@@ -120,6 +127,7 @@ class Sealer:
         if rotation_seconds <= 0:
             raise ValueError("rotation_seconds must be positive")
         self._wrapper = AESGCM(device_key)
+        self._fingerprint_key = hmac.digest(device_key, _FINGERPRINT_KEY_LABEL, hashlib.sha256)
         self._rotation_seconds = rotation_seconds
         # Unwrapped keys, per instance only; dropped when a key is destroyed.
         self._cache: dict[str, AESGCM] = {}
@@ -127,6 +135,15 @@ class Sealer:
         # unwrapped). Only keys read back are remembered, never one just created: its transaction
         # might still roll back.
         self._current: tuple[sqlite3.Connection, str, float, AESGCM | None] | None = None
+
+    def fingerprint(self, payload: bytes) -> str:
+        """Keyed BLAKE2b-256 (a MAC) of the exact payload bytes under the device's fingerprint key, hex.
+
+        Equal payloads give equal fingerprints on this kiosk (what idempotency checks compare); a
+        plain hash of an application could be confirmed by guessing its ID number. Keyed BLAKE2b
+        rather than HMAC-SHA256: the same guarantee at half the cost, on every save.
+        """
+        return hashlib.blake2b(payload, key=self._fingerprint_key, digest_size=32).hexdigest()
 
     @staticmethod
     def ensure_schema(conn: sqlite3.Connection) -> None:

@@ -17,7 +17,6 @@ from offline_cache.outbox import (
     Outbox,
     SaveFailed,
     State,
-    fingerprint_of,
 )
 from offline_cache.sealing import Sealer, open_with_data_key, unwrap_data_key
 
@@ -45,7 +44,7 @@ def test_saved_application_survives_reopen_and_is_ready(tmp_path: Path, sealer: 
     claim = reopened.claim_due()[0]
     assert claim.application_id == app_id
     assert claim.payload == PAYLOAD
-    assert claim.fingerprint == fingerprint_of(PAYLOAD)
+    assert claim.fingerprint == sealer.fingerprint(PAYLOAD)
     assert claim.attempt == 1
     reopened.close()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 from offline_cache.ids import new_application_id
@@ -82,3 +84,20 @@ def test_a_claim_repr_leaves_out_the_payload(tmp_path: Path, clock) -> None:
     assert app_id in text
     assert all(secret not in text for secret in (NAME, ID_NUMBER, PHONE, "applicant"))
     box.close()
+
+
+def test_a_stored_fingerprint_cannot_be_recomputed_from_a_guessed_application(tmp_path: Path, clock) -> None:
+    # A plain SHA-256 of the payload would let anyone holding the database (or an export of its
+    # dead letters) confirm a guessed ID number; the fingerprint is keyed by the device key.
+    payload = json.dumps({"applicant": {"name": NAME, "id_number": ID_NUMBER, "phone": PHONE}}).encode()
+    stored = []
+    for number, device_key in enumerate((os.urandom(32), os.urandom(32))):
+        box = Outbox(tmp_path / f"o{number}.db", Sealer(device_key, rotation_seconds=86400), clock=clock)
+        box.add(new_application_id(), payload)
+        box.close()
+        with sqlite3.connect(tmp_path / f"o{number}.db") as conn:
+            stored.append(conn.execute("SELECT fingerprint FROM outbox").fetchone()[0])
+    assert hashlib.sha256(payload).hexdigest() not in stored
+    assert stored[0] != stored[1]  # another kiosk's key, another fingerprint
+    sealer = Sealer(b"k" * 32, rotation_seconds=86400)
+    assert sealer.fingerprint(payload) == sealer.fingerprint(payload) != sealer.fingerprint(payload + b" ")
