@@ -23,6 +23,45 @@ from central.catalog_vocabulary import (
 )
 
 CATALOG_SIZE = 1324
+
+# Besides its instant-approval and query items, what each elder-mode section offers: the everyday
+# needs of older people (twelve items a section, three pages of four big buttons).
+ELDER_EVERYDAY_ITEMS: dict[str, tuple[str, ...]] = {
+    "provident_fund": (
+        "住房公积金大病提取",
+        "住房公积金销户提取",
+        "住房公积金偿还贷款提取",
+        "住房公积金贷款结清证明",
+        "住房公积金异地转移接续",
+    ),
+    "social_security": (
+        "个人权益记录查询打印",
+        "社会保障卡（新办）",
+        "社会保障卡（遗失补办）",
+        "社会保障卡（变更）",
+        "企业职工基本养老保险关系转移接续",
+    ),
+    "pension": (
+        "企业职工基本养老金申领",
+        "城乡居民养老保险待遇申领",
+        "养老金发放银行账户变更",
+        "退休人员基本信息变更",
+        "经济困难老年人服务补贴申领",
+        "重度残疾人护理补贴申领",
+        "丧葬补助金申领",
+    ),
+    "medical": ("门诊慢特病待遇认定", "医疗费用手工报销", "长期护理保险待遇申领", "医疗救助申领"),
+    "household": (
+        "居民身份证换领",
+        "居民身份证补领",
+        "临时居民身份证办理",
+        "居民户口簿补领",
+        "户籍信息更正",
+        "户口迁移（市内）",
+        "户口迁入（投靠直系亲属）",
+        "死亡人员户口注销",
+    ),
+}
 CROSS_PROVINCE_COUNT = 43
 CITY_CODE = "411700"
 
@@ -714,6 +753,7 @@ def build_demo_catalog() -> dict[str, Any]:
     items = special + city_items + _county_twins(city_items, wanted_twins)
     items = items[:CATALOG_SIZE]
     _mark_cross_province(items)
+    _keep_elder_sections_to_high_frequency(items)
     return {
         "items": items,
         "partner_cities": [
@@ -730,6 +770,28 @@ def build_demo_catalog() -> dict[str, Any]:
         "categories": [{"code": c, "name_zh": zh, "name_en": en} for c, (zh, en) in CATEGORIES.items()],
         "life_events": [{"code": c, "name_zh": zh, "name_en": en} for c, (zh, en) in LIFE_EVENTS.items()],
     }
+
+
+def _keep_elder_sections_to_high_frequency(items: list[dict[str, Any]]) -> None:
+    """Elder-mode sections hold older people's high-frequency needs, not every citizen item.
+
+    A section keeps its instant-approval and query items and the city-level items named in
+    ``ELDER_EVERYDAY_ITEMS``; every other item (licences, business registrations, county twins)
+    leaves the section and stays reachable in standard mode and by search.
+    """
+    curated = {f"{CITY_CODE}-{suffix}" for suffix, *_ in (*INSTANT_ITEMS, *QUERY_ITEMS)}
+    wanted = {(section, name) for section, names in ELDER_EVERYDAY_ITEMS.items() for name in names}
+    found: set[tuple[str, str]] = set()
+    for item in items:
+        key = (item["elder_section"], item["name_zh"])
+        if item["code"] in curated:
+            continue
+        if key in wanted and item["level"] == "city" and key not in found:
+            found.add(key)
+        else:
+            item["elder_section"] = None
+    if wanted - found:  # a renamed subject must not silently empty a section
+        raise ValueError(f"elder items not in the catalogue: {sorted(wanted - found)}")
 
 
 def _mark_cross_province(items: list[dict[str, Any]]) -> None:
