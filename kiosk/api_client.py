@@ -6,7 +6,7 @@ retrying) with connect and read timeouts, and answered with plain typed dataclas
 :class:`ApiError` subclasses carrying the problem document's title and detail:
 :class:`NetworkError` (no answer, ``status`` None), :class:`AuthError` (401), :class:`ClientError`
 (other 4xx), :class:`ServerError` (5xx) and :class:`ProtocolError` (an answer that is not what the
-API promises).
+API promises; :class:`ResponseTooLarge` when its body is over a size limit).
 
 The credential is a one-line text file; the secret is the bytes of that line without surrounding
 whitespace (:func:`load_secret`).
@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 SIGNATURE_SCHEME = "KIOSK-HMAC-SHA256"
@@ -86,6 +87,16 @@ class ServerError(ApiError):
 
 class ProtocolError(ApiError):
     """A 2xx/3xx answer that does not have the promised shape."""
+
+
+class ResponseTooLarge(ProtocolError):
+    """A 2xx answer whose body is longer than the caller's limit: refused unparsed, having read at most
+    ``limit + 1`` bytes of it. ``etag`` is the answer's ETag (ask with it next time to skip it)."""
+
+    def __init__(self, status: int, limit: int, *, etag: str = "") -> None:
+        super().__init__(status, "Answer too large", f"more than {limit} bytes")
+        self.limit = limit
+        self.etag = etag
 
 
 # -- results --------------------------------------------------------------------------------
@@ -510,7 +521,13 @@ class ApiClient:
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         ok: tuple[int, ...] = (200, 201, 202),
+        stream: bool = False,
     ) -> requests.Response:
+        """Send one request; the response when its status is in ``ok``, else the ApiError it means.
+
+        With ``stream`` the body of a successful response is left unread: the caller reads it (with
+        :func:`_read_at_most`) and closes the response.
+        """
         all_headers = {"Accept": "application/json, application/problem+json"}
         if body is not None:
             all_headers["Content-Type"] = "application/json"
@@ -523,6 +540,7 @@ class ApiClient:
                 headers=all_headers,
                 timeout=self._timeout,
                 allow_redirects=False,
+                stream=stream,
             )
         except requests.Timeout as error:
             raise NetworkError(
@@ -534,7 +552,11 @@ class ApiClient:
             ) from error
         if response.status_code in ok:
             return response
-        raise _error_from(response)
+        try:
+            raise _error_from(response)
+        finally:
+            if stream:  # an error body that was not read would keep the connection from the pool
+                response.close()
 
     def _json(self, method: str, path: str, payload: JsonDict | None = None, **kwargs: Any) -> Any:
         body = None if payload is None else json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -702,24 +724,47 @@ class ApiClient:
         )
 
     def fetch_config(self, etag: str | None) -> SignedConfig | None:
-        """The kiosk's signed configuration document, or None when unchanged since ``etag``."""
+        """The kiosk's signed configuration document, or None when unchanged since ``etag``.
+
+        The size limit is checked first, while downloading (check 1 of the config store, which does
+        not trust the service): a body over ``MAX_DOCUMENT_BYTES`` raises :class:`ResponseTooLarge`
+        after at most that many bytes + 1 were read, whatever ``Content-Length`` says, and is never
+        parsed. A body within the limit is parsed and kept unchanged in ``SignedConfig.content``.
+        """
         import base64
 
-        headers = {"If-None-Match": etag} if etag else {}
-        response = self._send("GET", "/v1/config", headers=headers, ok=(200, 304))
-        if response.status_code == 304:
-            return None
+        # Imported here, not at the top: the config store loads the config schema and cryptography,
+        # which nothing else in this client needs (the outbox relay uses it without them).
+        from kiosk.remote_config import MAX_DOCUMENT_BYTES
+
+        # Uncompressed: the document is small, and the bytes read are then the bytes kept.
+        headers = {"Accept-Encoding": "identity"}
+        if etag:
+            headers["If-None-Match"] = etag
+        response = self._send("GET", "/v1/config", headers=headers, ok=(200, 304), stream=True)
+        with response:  # closed when done: a body left unread must not go back to the pool
+            if response.status_code == 304:
+                return None
+            etag_now = response.headers.get("ETag", "")
+            content = _read_at_most(response, MAX_DOCUMENT_BYTES, etag=etag_now)
+        try:
+            data = json.loads(content)
+        # RecursionError: deeply nested arrays are valid JSON the parser cannot follow.
+        except (ValueError, RecursionError) as error:
+            raise ProtocolError(
+                response.status_code, "Invalid answer", "The service's answer is not JSON."
+            ) from error
         return _parse(
             lambda d: SignedConfig(
-                etag=response.headers.get("ETag", ""),
+                etag=etag_now,
                 key_id=str(d["key_id"]),
                 algorithm=str(d["algorithm"]),
                 payload=base64.b64decode(d["payload"], validate=True),
                 signature=base64.b64decode(d["signature"], validate=True),
                 raw=d,
-                content=response.content,
+                content=content,
             ),
-            _decode(response),
+            data,
         )
 
 
@@ -809,6 +854,31 @@ def _ticket(data: JsonDict) -> Ticket:
         status=str(data["status"]),
         applicant_masked=str(data["applicant_masked"]),
     )
+
+
+def _read_at_most(response: requests.Response, limit: int, *, etag: str = "") -> bytes:
+    """The body of a streamed response, reading at most ``limit + 1`` (decoded) bytes of it.
+
+    Raises :class:`ResponseTooLarge` when the body is longer than ``limit``, whatever its
+    ``Content-Length`` says (or when it has none), and :class:`NetworkError` when the connection fails
+    or times out before the body's end.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= limit:
+            # At most what the limit still allows plus one byte: a longer body is seen without being
+            # kept. A body compressed all the same is decoded only up to that amount (urllib3 2.6+).
+            chunk = response.raw.read(min(64 * 1024, limit + 1 - size), decode_content=True)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        raise NetworkError(
+            None, "No answer", f"The service's answer broke off ({type(error).__name__})."
+        ) from error
+    raise ResponseTooLarge(response.status_code, limit, etag=etag)
 
 
 def _decode(response: requests.Response) -> Any:

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from kiosk.fleet_loop import FleetLoop
     from kiosk.fleet_sync import FleetSync
     from kiosk.heartbeat import Heartbeat
-    from kiosk.remote_config import RemoteConfigStore
+    from kiosk.remote_config import ConfigProbation, RemoteConfigStore
     from kiosk.submissions import Submissions
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class Kiosk:
     device_objects: dict[str, Any] = field(default_factory=dict)
     remote_config: RemoteConfigStore | None = None
     fleet: FleetSync | None = None
+    config_probation: ConfigProbation | None = None
     session_running: bool = False
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
@@ -111,6 +112,30 @@ class Kiosk:
         log.info("remote configuration activated", extra={"version": activated.version})
         self.events.publish(ConfigDidActivate(activated.version))
         return activated.version
+
+    def check_config_health(self) -> int | None:
+        """Roll back a newly applied remote config that left the kiosk unable to reach the central
+        service; the version now in force (0: the local config), or None when nothing was rolled back.
+
+        Called after each fleet round and when a citizen leaves. Healthy means one heartbeat answered
+        since this start; without one by the end of the probation window the previous good config is
+        restored (never during a session) and ``ConfigDidActivate`` restarts an installed kiosk on it,
+        as for an activation. The next heartbeat reports ``active_rolled_back`` to the fleet view.
+        Without fleet sync there is no evidence either way, so nothing is decided.
+        """
+        if self.remote_config is None or self.config_probation is None or self.fleet is None:
+            return None
+        watched = self.config_probation.version
+        answered = self.fleet.status.last_heartbeat_at is not None
+        if not self.config_probation.check(answered=answered, session_running=self.session_running):
+            return None
+        version = self.remote_config.active_version
+        log.warning(
+            "remote configuration rolled back: no answer from the central service",
+            extra={"version": watched, "restored_version": version},
+        )
+        self.events.publish(ConfigDidActivate(version))
+        return version
 
     def close(self) -> None:
         """Stop background work, then release devices, the outbox and connections. Safe to call twice."""
@@ -160,6 +185,11 @@ def build_kiosk(
         printer=printer or NoPrinter(),
     )
     kiosk.remote_config = store
+    if store is not None:
+        from kiosk.remote_config import ConfigProbation
+
+        # Built before any activation of this start: it watches the document this start runs.
+        kiosk.config_probation = ConfigProbation(store, clock)
     _track_sessions(kiosk)
     if connect_central and applications is None and services is None:
         _connect_central(kiosk)
@@ -196,7 +226,9 @@ def _track_sessions(kiosk: Kiosk) -> None:
 
     def ended(_: SessionDidEnd) -> None:
         kiosk.session_running = False
-        kiosk.activate_config_if_idle()
+        # A roll-back held back during the session goes first: it restarts the kiosk anyway.
+        if kiosk.check_config_health() is None:
+            kiosk.activate_config_if_idle()
 
     kiosk.events.subscribe(SessionDidStart, started)
     kiosk.events.subscribe(SessionDidEnd, ended)
@@ -215,7 +247,8 @@ def _connect_fleet(kiosk: Kiosk, client: ApiClient, store: RemoteConfigStore) ->
     def after_round(status: SyncStatus) -> None:
         if status.online and kiosk.submissions is not None:
             kiosk.submissions.relay.connectivity.record_answer()  # an answer is an answer
-        kiosk.activate_config_if_idle()
+        if kiosk.check_config_health() is None:  # a roll-back restarts the kiosk: nothing to add
+            kiosk.activate_config_if_idle()
 
     loop: FleetLoop = FleetLoop(sync, kiosk.post, interval_s=config.fleet.heartbeat_s, on_round=after_round)
     kiosk.fleet = sync

@@ -31,11 +31,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from kiosk.api_client import ApiError, HeartbeatAck, NetworkError, SignedConfig
+from kiosk.api_client import ApiError, HeartbeatAck, ResponseTooLarge, SignedConfig
 from kiosk.clock import Clock
 from kiosk.config import KioskConfig
 from kiosk.heartbeat import Heartbeat
 from kiosk.remote_config import RemoteConfigRejected, RemoteConfigStore, key_id, load_public_key
+from offline_cache.sync import is_answer
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,8 @@ class FleetApi(Protocol):
 class SyncStatus:
     """What the last rounds found, for the next heartbeat and for technicians (no personal data).
 
-    ``online`` is true when the last heartbeat was answered. ``accepted_version`` is the version of
+    ``online`` is true when the last heartbeat was answered by the service itself (no answer and a
+    gateway's 502/503/504 both count as offline). ``accepted_version`` is the version of
     the last document this kiosk accepted; ``rejection`` the stable code of the last refused one
     (cleared by the next acceptance). ``active_rejection`` is why the active document no longer
     applies (``expired``, say: the local config runs until a newer one is activated), checked at every
@@ -186,10 +188,12 @@ class FleetSync:
         report, incomplete = self._report()
         try:
             ack = self._api.heartbeat(report)
-        except NetworkError as error:
-            self._update(online=False, error=_one_line(error))
-            return False, None
         except ApiError as error:
+            if not is_answer(error.status):
+                # No answer, or a gateway's 502/503/504 in front of a service that is down: offline,
+                # as the relay counts it (the app reports an online round to the relay as an answer).
+                self._update(online=False, error=_one_line(error))
+                return False, None
             # Answered but refused (credential, clock): the service is there; try the config anyway.
             self._update(online=True, error=_one_line(error))
             return True, None
@@ -247,10 +251,19 @@ class FleetSync:
         self._last_fetch = self._monotonic()
         try:
             document = self._api.fetch_config(etag)
-        except NetworkError as error:
-            self._update(online=False, error=_one_line(error))
+        except ResponseTooLarge as error:
+            # Check 1 (size limit) done while downloading: reported like the store's own refusal, and
+            # its ETag kept so the same oversize document is not downloaded again every heartbeat.
+            self._etag = error.etag or self._etag
+            self._last_outcome_accepted = False
+            self._update(
+                last_config_check_at=self._now(), rejection="too_large", rejection_detail=error.detail
+            )
             return
         except ApiError as error:
+            if not is_answer(error.status):  # no answer, or a gateway's 502/503/504: offline
+                self._update(online=False, error=_one_line(error))
+                return
             if error.status == 404:  # no document for this kiosk: the local config stays
                 self._update(last_config_check_at=self._now())
             else:

@@ -17,10 +17,14 @@ its last good config on any failure:
 A field of the wrong type anywhere in the signed part is refused with the code ``schema`` and a detail
 naming the field: whatever the bytes, verifying raises ``RemoteConfigRejected`` and nothing else.
 
-Activation (step 9) is separate: ``activate`` is called when no citizen session runs, and
-``roll_back`` returns to the previous good document if the kiosk is unhealthy afterwards. The active
-document is checked again whenever it is read (it expires, the app or the pinned keys change): one
-that no longer passes gives way to the local config, and ``active_rejection`` says why.
+Activation (step 9) is separate: ``activate`` makes the accepted document active only when no
+citizen session runs (whatever its ``at_idle`` says), and puts it on probation. ``ConfigProbation``
+watches the start that applies it: the first answered heartbeat confirms it; none within the
+probation window and ``roll_back`` returns to the previous good document (or the local config) and
+records the version, which is then never activated again (a newer one is). The active document is
+checked again whenever it is read (it expires, the app or the pinned keys change): one that no
+longer passes gives way to the local config, and ``active_rejection`` says why, as it says when a
+version was rolled back.
 
 Wire format (JSON, what ``GET /v1/config`` returns verbatim)::
 
@@ -57,6 +61,10 @@ DOCUMENT_TYPE = "kiosk-config"
 SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
 # A clock this far behind a document's issue time is more likely wrong than the document.
 CLOCK_SKEW_ALLOWED = timedelta(minutes=5)
+# How long a start on a newly activated document may go without one answered heartbeat before it is
+# rolled back: about ten rounds at the default heartbeat interval, so a short network outage does not
+# condemn a good document, while a wrong API address is undone within minutes, not at its expiry.
+PROBATION_S = 600.0
 
 
 class RemoteConfigRejected(Exception):
@@ -137,7 +145,9 @@ class RemoteConfigStore:
     """The kiosk's side: trusted version, last good document, the active one.
 
     Files in ``directory``: ``trusted.json`` (the newest accepted document), ``active.json`` (what runs),
-    ``previous.json`` (the one before, for roll-back), ``trusted_version`` (a monotonic counter).
+    ``previous.json`` (the one before, for roll-back), ``trusted_version`` (a monotonic counter),
+    ``probation`` (the version activated and not yet seen healthy), ``rolled_back`` (the highest
+    version rolled back: it and anything older is never activated again).
     """
 
     def __init__(
@@ -174,6 +184,24 @@ class RemoteConfigStore:
         except FileNotFoundError:
             return None
 
+    def _read_int(self, name: str) -> int:
+        """A counter file's value; 0 when it is missing or unreadable."""
+        try:
+            return int((self._dir / name).read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+
+    @property
+    def rolled_back_version(self) -> int:
+        """The highest version rolled back after an unhealthy start (0: none). It never activates again."""
+        return self._read_int("rolled_back")
+
+    @property
+    def probation_version(self) -> int | None:
+        """The active document's version while it is on probation (activated, not yet seen healthy)."""
+        marked = self._read_int("probation")
+        return marked if marked and marked == self.active_version else None
+
     @property
     def app_version(self) -> str:
         """The app version documents are checked against (``min_app_version``)."""
@@ -202,12 +230,21 @@ class RemoteConfigStore:
 
     @property
     def active_rejection(self) -> RemoteConfigRejected | None:
-        """Why the active document no longer applies (code ``expired``, ...), or None.
+        """Why the newest signed config is not the one in force, or None.
 
-        None when it still applies or when none is active. The detail names the failed check and
-        never holds personal data.
+        Code ``rolled_back`` while a version above the active one was rolled back after an unhealthy
+        start (until a newer document is activated); otherwise why the active document no longer
+        applies (``expired``, ...). None when the active one applies or when none is active and none
+        was rolled back. Heartbeats carry it (as ``active_<code>``) to the fleet view. The detail
+        names the failed check or the version and never holds personal data.
         """
-        return self._active()[1]
+        verified, lapsed = self._active()
+        rolled_back = self.rolled_back_version
+        if rolled_back > (verified.version if verified else 0):
+            return RemoteConfigRejected(
+                "rolled_back", f"version {rolled_back} rolled back: no answer from the central service"
+            )
+        return lapsed
 
     # -- checks -----------------------------------------------------------------------------------
     def verify(self, raw: bytes, *, stored: bool = False) -> VerifiedConfig:
@@ -335,7 +372,11 @@ class RemoteConfigStore:
         return verified
 
     def pending(self) -> VerifiedConfig | None:
-        """The trusted document if it is newer than the active one and may be activated now."""
+        """The trusted document if it is newer than the active one and may be activated now.
+
+        None for a version that was rolled back: the trusted file still holds it (the counter never
+        goes back), and activating it again would undo the roll-back at the next idle moment.
+        """
         raw = self._read("trusted.json")
         if raw is None or raw == self._read("active.json"):
             return None
@@ -343,30 +384,52 @@ class RemoteConfigStore:
             verified = self.verify(raw, stored=True)
         except RemoteConfigRejected:
             return None  # expired while waiting: the last good config stays
+        if verified.version <= self.rolled_back_version:
+            return None
         if verified.not_before and self._clock.now() < verified.not_before:
             return None
         return verified
 
     def activate(self, *, session_running: bool) -> VerifiedConfig | None:
-        """Make the pending document active, only between citizen sessions. Returns it, or None."""
+        """Make the pending document active, only between citizen sessions; returns it, or None.
+
+        Never while a session runs, whatever the document's ``at_idle`` says: activating makes an
+        installed kiosk restart, which would cancel the citizen's session (spec step 9). A document
+        that is not ``at_idle`` activates at the first moment between sessions, as one that is.
+        The document is put on probation until ``confirm_healthy`` (see ``ConfigProbation``).
+        """
         verified = self.pending()
-        if verified is None or (verified.at_idle and session_running):
+        if verified is None or session_running:
             return None
+        # The probation mark goes first: a crash before the switch leaves a mark that matches nothing.
+        _atomic_write(self._dir / "probation", str(verified.version).encode())
         current = self._read("active.json")
         if current is not None:
             _atomic_write(self._dir / "previous.json", current)
         _atomic_write(self._dir / "active.json", verified.raw)
         return verified
 
+    def confirm_healthy(self) -> None:
+        """End the active document's probation: it has been seen working and is the last good one."""
+        (self._dir / "probation").unlink(missing_ok=True)
+
     def roll_back(self) -> KioskConfig:
-        """Return to the previous good document (or the local config) after an unhealthy activation."""
+        """Return to the previous good document (or the local config) after an unhealthy activation.
+
+        The version rolled back is recorded first, so that ``pending`` never activates it again and
+        ``active_rejection`` reports it; a newer document is still accepted and activated.
+        """
+        verified, _ = self._active()
+        if verified is not None and verified.version > self.rolled_back_version:
+            _atomic_write(self._dir / "rolled_back", str(verified.version).encode())
         previous = self._read("previous.json")
         active = self._dir / "active.json"
         if previous is None:
             active.unlink(missing_ok=True)
-            return self._base
-        _atomic_write(active, previous)
-        (self._dir / "previous.json").unlink(missing_ok=True)
+        else:
+            _atomic_write(active, previous)
+            (self._dir / "previous.json").unlink(missing_ok=True)
+        self.confirm_healthy()  # the previous document (or the local config) is not on probation
         # The previous document may have expired meanwhile: then the local config runs, as at a start.
         return self.effective_config()
 
@@ -374,3 +437,48 @@ class RemoteConfigStore:
         """The local config with the active document laid over it; the local one if none is valid."""
         verified, _ = self._active()
         return verified.config if verified else self._base
+
+
+class ConfigProbation:
+    """Spec step 9: "if the kiosk is unhealthy after activation, return to the last good config".
+
+    Built once per start, before any activation of that start. It watches only a start that runs a
+    document on probation (activated and not yet seen healthy); a start on a confirmed document or
+    on the local config has nothing to watch. Healthy means one heartbeat answered by the central
+    service since this start: a document that breaks that (a wrong API address, a wrong CA) cuts the
+    kiosk off from the fix, which is why it is undone locally instead of waiting for its expiry.
+    """
+
+    def __init__(self, store: RemoteConfigStore, clock: Clock, *, window_s: float = PROBATION_S) -> None:
+        self._store = store
+        self._clock = clock
+        self._window_s = window_s
+        self._version = store.probation_version
+        self._started = clock.monotonic()
+
+    @property
+    def version(self) -> int | None:
+        """The version this start is watching, or None when there is nothing (left) to watch."""
+        return self._version
+
+    def check(self, *, answered: bool, session_running: bool) -> bool:
+        """Decide after a heartbeat round; True when it rolled back (the kiosk must restart to apply).
+
+        ``answered``: the central service acknowledged a heartbeat since this start. Without one,
+        once ``window_s`` has passed since the start, the document is rolled back, but never during a
+        citizen's session: the restart that applies the roll-back would cancel it.
+        """
+        if self._version is None:
+            return False
+        if self._store.probation_version != self._version:
+            self._version = None  # another document was activated meanwhile: it gets its own start
+            return False
+        if answered:
+            self._store.confirm_healthy()
+            self._version = None
+            return False
+        if session_running or self._clock.monotonic() - self._started < self._window_s:
+            return False
+        self._store.roll_back()
+        self._version = None
+        return True

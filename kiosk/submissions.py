@@ -3,10 +3,13 @@
 Contract (what the flows use):
 - `save(item_code, applicant, form, partner_city) -> SavedApplication`: creates the UUIDv7
   application id and stores the application sealed in the outbox; durable before it returns.
-  Raises `SaveFailed` (citizen-safe message, nothing half written) when storage refuses it.
+  Raises `SaveFailed` (citizen-safe message, nothing half written) when storage refuses it. It does
+  not wake the relay: the citizen's own attempt (`submit_now`) goes first.
 - `submit_now(application_id) -> Decision | Queued`: one immediate attempt with the application id
-  as Idempotency-Key (blocking: call it from a worker thread). `Queued` says the relay will deliver
-  it later (offline, server busy) or that staff must look at it (dead-lettered).
+  as Idempotency-Key (blocking: call it from a worker thread), then wakes the relay. When the relay's
+  own pass has the row in flight already, it waits (at most `in_flight_wait_s`) for that attempt and
+  returns its outcome instead. `Queued` says the relay will deliver it later (offline, server busy)
+  or that staff must look at it (dead-lettered).
 - `decision_for(application_id) -> Decision | None`: the decision stored when it was delivered.
 - `is_online`: the central service answered recently (not "the OS reports a link").
 - `start()` runs the background relay; `close()` stops it and closes the outbox.
@@ -42,7 +45,15 @@ from offline_cache.outbox import ConflictingApplication, Outbox, State
 from offline_cache.outbox import SaveFailed as OutboxSaveFailed
 from offline_cache.sealing import Sealer, SealingError, load_device_key
 from offline_cache.storage import storage_warning
-from offline_cache.sync import AUTH_PROBLEM, AttemptStatus, Connectivity, DeliveryFailed, Relay, RetryPolicy
+from offline_cache.sync import (
+    AUTH_PROBLEM,
+    AttemptStatus,
+    Connectivity,
+    DeliveryFailed,
+    Relay,
+    RetryPolicy,
+    is_answer,
+)
 
 if TYPE_CHECKING:
     # Only for the type: the crash-test child and the relay start fast without loading pydantic.
@@ -53,6 +64,9 @@ log = logging.getLogger(__name__)
 OUTBOX_FILE = "outbox.db"
 SYSTEMD_CREDENTIAL_PREFIX = "systemd-creds:"
 HOUSEKEEPING_INTERVAL_S = 3600.0
+# How long the citizen waits for a delivery attempt the relay has in flight (one attempt's timeouts).
+IN_FLIGHT_WAIT_S = 15.0
+IN_FLIGHT_POLL_S = 0.05
 
 
 class DeliversApplications(Protocol):
@@ -122,11 +136,17 @@ class Submissions:
         *,
         publish: Callable[[Event], None] | None = None,
         retention_s: float = 30 * 86400.0,
+        in_flight_wait_s: float = IN_FLIGHT_WAIT_S,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``in_flight_wait_s``: how long `submit_now` waits for an attempt the relay has in flight
+        (about one attempt's connect and read timeouts); ``sleep`` pauses between looks at the row."""
         self._outbox = outbox
         self._relay = relay
         self._publish = publish or (lambda event: None)
         self._retention_s = retention_s
+        self._in_flight_wait_s = in_flight_wait_s
+        self._sleep = sleep
         relay.set_housekeeping(self.housekeeping, HOUSEKEEPING_INTERVAL_S)
         if outbox.startup_alert is not None:
             log.error("outbox: %s", outbox.startup_alert)
@@ -158,7 +178,14 @@ class Submissions:
             connectivity=connectivity,
             on_auth_problem=lambda: sink(TechnicianAlertDidRaise(code="central_auth", detail=AUTH_PROBLEM)),
         )
-        submissions = cls(outbox, relay, publish=publish, retention_s=config.outbox.retention_days * 86400.0)
+        submissions = cls(
+            outbox,
+            relay,
+            publish=publish,
+            retention_s=config.outbox.retention_days * 86400.0,
+            # A relay attempt lasts at most about the client's timeouts; a little more for the database.
+            in_flight_wait_s=config.api.connect_timeout_s + config.api.read_timeout_s + 2.0,
+        )
         warning = storage_warning(outbox.path.parent)
         if warning is not None:
             log.warning("%s", warning)
@@ -204,18 +231,29 @@ class Submissions:
         except ConflictingApplication:
             raise SaveFailed("conflict") from None
         self._publish(ApplicationDidSave(application_id))
-        self._relay.wake()
+        # No relay wake here: woken now, the relay could take the row before the citizen's own attempt
+        # and the citizen would be told "queued" for a decision arriving a moment later. `submit_now`
+        # wakes it; if the flow never gets there, the relay's idle poll finds the row.
         return SavedApplication(
             application_id=application_id, item_code=item_code, saved_at=datetime.now(UTC)
         )
 
     def submit_now(self, application_id: str) -> Decision | Queued:
+        try:
+            return self._submit_now(application_id)
+        finally:
+            # Only now: a row left for later (offline, busy) is then on the relay's schedule.
+            self._relay.wake()
+
+    def _submit_now(self, application_id: str) -> Decision | Queued:
         result = self._relay.deliver_now(application_id)
         if result is None:
             stored = self.decision_for(application_id)
             if stored is not None:
                 return stored
             info = self._outbox.info(application_id)
+            if info is not None and info.state is State.IN_FLIGHT:
+                return self._after_relay_attempt(application_id)
             if info is not None and info.state is State.DEAD:
                 return self._queued(application_id, "needs_staff")
             return self._queued(application_id, "in_progress")
@@ -227,8 +265,30 @@ class Submissions:
             return decision
         if result.status is AttemptStatus.DEAD:
             return self._queued(application_id, "needs_staff")
-        busy = result.http_status is not None and result.http_status not in (502, 503, 504)
-        return self._queued(application_id, "server_busy" if busy else "offline")
+        return self._queued(application_id, _retry_reason(result.http_status))
+
+    def _after_relay_attempt(self, application_id: str) -> Decision | Queued:
+        """The outcome of the relay's attempt on this row, in flight when the citizen's came.
+
+        Waits up to ``in_flight_wait_s`` for the row to leave the in-flight state: the decision is
+        then the citizen's as if their own attempt had got it. Still in flight after that, it is
+        ``in_progress`` (the result comes later, by SMS).
+        """
+        deadline = time.monotonic() + self._in_flight_wait_s
+        info = self._outbox.info(application_id)
+        while info is not None and info.state is State.IN_FLIGHT and time.monotonic() < deadline:
+            self._sleep(IN_FLIGHT_POLL_S)
+            info = self._outbox.info(application_id)
+        decision = self.decision_for(application_id)
+        if decision is not None:
+            self._publish(ApplicationDidSubmit(application_id, decision.outcome))
+            return decision
+        if info is not None and info.state is State.DEAD:
+            return self._queued(application_id, "needs_staff")
+        if info is not None and info.state is State.READY:  # the relay's attempt failed: retried later
+            return self._queued(application_id, _retry_reason(info.last_status))
+        # Still in flight, or delivered with a decision that cannot be read: the result comes later.
+        return self._queued(application_id, "in_progress")
 
     def _queued(self, application_id: str, reason: str) -> Queued:
         self._publish(ApplicationDidQueue(application_id))
@@ -259,6 +319,12 @@ class Submissions:
     def close(self) -> None:
         self._relay.stop()
         self._outbox.close()
+
+
+def _retry_reason(http_status: int | None) -> str:
+    """Why a failed attempt left the row for later: ``offline`` when the service itself did not answer
+    (nothing, or a gateway's 502/503/504), else ``server_busy``."""
+    return "server_busy" if is_answer(http_status) else "offline"
 
 
 def _parse_decision(raw: bytes) -> Decision | None:

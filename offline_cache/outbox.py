@@ -15,9 +15,11 @@ Contract:
 - One connection, used under a lock by every thread of the process, with `BEGIN IMMEDIATE` for
   every write, so there is exactly one writer and no "database is locked" between our own threads.
 - On open (`startup_checks=True`, the kiosk process only), `PRAGMA integrity_check` runs; a
-  damaged database is moved aside (kept for technicians), a new one is started and
-  `startup_alert` says so: the kiosk keeps working. Technician tools open it with
-  `startup_checks=False`: no repair, no recovery of rows the running kiosk is sending.
+  damaged database is moved aside (kept unchanged for technicians), a new one is started, and
+  whatever can still be read from the damaged file (data keys, pending and dead rows, delivered
+  rows) is copied into it in one transaction; `startup_alert` says so and how many applications
+  were recovered: the kiosk keeps working and loses nothing that can still be read. Technician
+  tools open it with `startup_checks=False`: no repair, no recovery of rows the kiosk is sending.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from offline_cache.atomic import fsync_dir, write_file_atomically
 from offline_cache.ids import is_application_id
@@ -91,6 +93,68 @@ UNREADABLE = "payload cannot be unsealed (data key destroyed or data damaged)"
 # a row scheduled beyond this was scheduled by a clock that has since been corrected backwards
 # (a kiosk booting with a wrong clock before time sync), so it is due now rather than in a year.
 MAX_SCHEDULE_AHEAD_S = 24 * 3600.0
+# A row last written "in the future" was scheduled by a clock that was ahead and has since been
+# corrected (e.g. an RTC kept in local time, fixed by time sync after boot): its schedule is off by
+# the size of the error, however small or large, so it is due now. The margin keeps the small
+# steps of an ordinary time correction from cutting a server's Retry-After or a lease short.
+CLOCK_CORRECTED_MARGIN_S = 60.0
+
+# What is copied out of a damaged database, table by table: a plain scan of each table's own
+# b-tree (a damaged index does not get in the way), an insert that skips rows breaking a constraint
+# (an unknown state, a missing value, a duplicate id), and the Python types each column may hold
+# (None for a nullable column): SQLite does not enforce declared types, and a garbled value (text
+# where the sealed payload belongs) would break every later claim. Data keys come first: without
+# them no recovered record can be opened.
+_TEXT, _NUMBER, _INT, _BLOB = (str,), (int, float), (int,), (bytes,)
+_NULL = (type(None),)
+
+
+class _SalvagedTable(NamedTuple):
+    name: str
+    select: str
+    insert: str
+    kinds: tuple[tuple[type, ...], ...]
+
+
+_SALVAGED_TABLES = (
+    _SalvagedTable(
+        "data_keys",
+        "SELECT key_id, wrapped, created_at, retired_at FROM data_keys",
+        "INSERT OR IGNORE INTO data_keys (key_id, wrapped, created_at, retired_at) VALUES (?, ?, ?, ?)",
+        (_TEXT, _BLOB, _NUMBER, _NUMBER + _NULL),
+    ),
+    _SalvagedTable(
+        "outbox",
+        "SELECT application_id, created_at, fingerprint, schema_version, key_id, payload, state, "
+        "attempts, next_attempt_at, last_status, last_error, updated_at FROM outbox",
+        "INSERT OR IGNORE INTO outbox (application_id, created_at, fingerprint, schema_version, key_id, "
+        "payload, state, attempts, next_attempt_at, last_status, last_error, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            _TEXT,
+            _NUMBER,
+            _TEXT,
+            _INT,
+            _TEXT,
+            _BLOB,
+            _TEXT,
+            _INT,
+            _NUMBER,
+            _INT + _NULL,
+            _TEXT + _NULL,
+            _NUMBER,
+        ),
+    ),
+    _SalvagedTable(
+        "delivered",
+        "SELECT application_id, created_at, fingerprint, schema_version, attempts, delivered_at, "
+        "decision_key_id, decision FROM delivered",
+        "INSERT OR IGNORE INTO delivered (application_id, created_at, fingerprint, schema_version, "
+        "attempts, delivered_at, decision_key_id, decision) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (_TEXT, _NUMBER, _TEXT, _INT, _INT, _NUMBER, _TEXT, _BLOB),
+    ),
+)
+_OUTBOX_STATE_COLUMN = 6
 
 
 # Technician-facing view of both tables (ids, states, counters, times; never sealed data).
@@ -289,12 +353,9 @@ class Outbox:
             if conn is not None:
                 conn.close()
             kept = self._move_aside()
-            self.startup_alert = (
-                f"outbox database failed its integrity check; kept as {kept.name} for technicians, "
-                "a new empty outbox was started"
-            )
             conn = self._connect()
             self._create_schema(conn)
+            self.startup_alert = _salvage_alert(kept, _salvage(kept, conn))
             return conn
 
     def _create_schema(self, conn: sqlite3.Connection) -> None:
@@ -391,14 +452,18 @@ class Outbox:
     # ---- delivery bookkeeping ----------------------------------------------------------------
 
     def claim_due(self, limit: int = 10) -> list[Claim]:
-        """Take up to `limit` rows that are due now (oldest first) for one delivery attempt each."""
+        """Take up to `limit` rows that are due now (oldest first) for one delivery attempt each.
+
+        Due: scheduled for now or earlier, or scheduled by a clock that was ahead and has since been
+        corrected backwards (scheduled implausibly far ahead, or last written after "now").
+        """
         now = self._clock()
         with self._write() as conn:
             rows = conn.execute(
                 "SELECT application_id FROM outbox WHERE state IN ('ready', 'in_flight') "
-                "AND (next_attempt_at <= ?1 OR next_attempt_at > ?1 + ?2) "
+                "AND (next_attempt_at <= ?1 OR next_attempt_at > ?1 + ?2 OR updated_at > ?1 + ?4) "
                 "ORDER BY next_attempt_at, application_id LIMIT ?3",
-                (now, MAX_SCHEDULE_AHEAD_S, limit),
+                (now, MAX_SCHEDULE_AHEAD_S, limit, CLOCK_CORRECTED_MARGIN_S),
             ).fetchall()
             claims = [self._claim_row(conn, str(row[0]), now) for row in rows]
             return [claim for claim in claims if claim is not None]
@@ -408,12 +473,17 @@ class Outbox:
         now = self._clock()
         with self._write() as conn:
             row = conn.execute(
-                "SELECT state, next_attempt_at FROM outbox WHERE application_id = ?", (application_id,)
+                "SELECT state, next_attempt_at, updated_at FROM outbox WHERE application_id = ?",
+                (application_id,),
             ).fetchone()
             if row is None:
                 return None
-            state, lease_expiry = State(row[0]), float(row[1])
-            expired = lease_expiry <= now or lease_expiry > now + MAX_SCHEDULE_AHEAD_S
+            state, lease_expiry, updated_at = State(row[0]), float(row[1]), float(row[2])
+            expired = (
+                lease_expiry <= now
+                or lease_expiry > now + MAX_SCHEDULE_AHEAD_S
+                or updated_at > now + CLOCK_CORRECTED_MARGIN_S  # leased under a clock that was ahead
+            )
             if state is State.READY or (state is State.IN_FLIGHT and expired):
                 return self._claim_row(conn, application_id, now)
             return None
@@ -546,13 +616,16 @@ class Outbox:
         return [_row_info(row) for row in fetched]
 
     def next_due_at(self) -> float | None:
-        """When the earliest ready row becomes due (or an in-flight lease expires), else None."""
+        """When the earliest ready row becomes due (or an in-flight lease expires), else None.
+
+        Rows that `claim_due` takes now whatever their schedule (see there) count as due now.
+        """
         now = self._clock()
         with self._lock:
             row = self._conn.execute(
-                "SELECT MIN(CASE WHEN next_attempt_at > ?1 + ?2 THEN ?1 ELSE next_attempt_at END) "
-                "FROM outbox WHERE state IN ('ready', 'in_flight')",
-                (now, MAX_SCHEDULE_AHEAD_S),
+                "SELECT MIN(CASE WHEN next_attempt_at > ?1 + ?2 OR updated_at > ?1 + ?3 THEN ?1 "
+                "ELSE next_attempt_at END) FROM outbox WHERE state IN ('ready', 'in_flight')",
+                (now, MAX_SCHEDULE_AHEAD_S, CLOCK_CORRECTED_MARGIN_S),
             ).fetchone()
         return None if row[0] is None else float(row[0])
 
@@ -677,6 +750,108 @@ def _row_info(row: Any) -> RowInfo:
         last_error=None if row[6] is None else str(row[6]),
         delivered_at=None if row[7] is None else float(row[7]),
     )
+
+
+@dataclass
+class _Salvage:
+    """What was copied from a damaged database into the new one."""
+
+    pending: int = 0  # ready or in flight: will be delivered
+    dead: int = 0
+    delivered: int = 0
+    skipped_rows: int = 0  # read, but breaking the schema (or already present): left behind
+    incomplete: bool = False  # some table, or the end of one, could not be read at all
+    write_failed: bool = False  # the new database refused the copy: nothing was recovered
+
+
+def _salvage(kept: Path, conn: sqlite3.Connection) -> _Salvage:
+    """Copy what can still be read from the damaged database `kept` into `conn`, in one transaction.
+
+    The damaged file is only read, never changed: opened `immutable` (no journal, no lock, no
+    files created next to it) unless it still has a WAL, which a read-only connection must replay
+    to see the last committed applications. Each table is read on its own: one that cannot be read
+    is skipped, rows read before damage stops a table are kept, and `INSERT OR IGNORE` skips rows
+    that break a constraint (an unknown state, a missing value, a duplicate id). Never raises: a
+    failure leaves the new database empty, and the damaged file is still there for technicians.
+    """
+    result = _Salvage()
+    wal = Path(str(kept) + "-wal")
+    uri = kept.resolve().as_uri() + ("?mode=ro" if wal.exists() else "?immutable=1")
+    try:
+        source = sqlite3.connect(uri, uri=True, isolation_level=None)
+    except sqlite3.Error:
+        result.incomplete = True
+        return result
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for table in _SALVAGED_TABLES:
+                _copy_table(source, conn, table, result)
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            _roll_back(conn)
+            return _Salvage(incomplete=True, write_failed=True)
+        except BaseException:
+            _roll_back(conn)
+            raise
+    except sqlite3.Error:
+        return _Salvage(incomplete=True, write_failed=True)
+    finally:
+        source.close()
+    return result
+
+
+def _copy_table(
+    source: sqlite3.Connection, target: sqlite3.Connection, table: _SalvagedTable, result: _Salvage
+) -> None:
+    try:
+        cursor = source.execute(table.select)
+    except sqlite3.DatabaseError:
+        result.incomplete = True
+        return
+    while True:
+        try:
+            batch = cursor.fetchmany(256)
+        except sqlite3.DatabaseError:
+            # Damage further on in this table: keep what was read before it.
+            result.incomplete = True
+            return
+        if not batch:
+            return
+        for row in batch:
+            typed = all(isinstance(value, kinds) for value, kinds in zip(row, table.kinds, strict=True))
+            if not typed or not target.execute(table.insert, row).rowcount:
+                result.skipped_rows += 1
+            elif table.name == "delivered":
+                result.delivered += 1
+            elif table.name == "outbox":
+                if row[_OUTBOX_STATE_COLUMN] == State.DEAD.value:
+                    result.dead += 1
+                else:
+                    result.pending += 1
+
+
+def _salvage_alert(kept: Path, salvage: _Salvage) -> str:
+    """The technician alert after a damaged database was replaced: counts only, no personal data."""
+    alert = (
+        f"outbox database failed its integrity check; the damaged file is kept as {kept.name} for technicians"
+    )
+    if salvage.write_failed:
+        return alert + "; a new empty outbox was started (copying from the damaged file failed)"
+    recovered = salvage.pending + salvage.dead
+    if recovered == 0 and salvage.delivered == 0:
+        alert += "; a new empty outbox was started, no application could be recovered"
+    else:
+        alert += (
+            f"; a new outbox was started with {recovered} application(s) recovered "
+            f"({salvage.pending} to deliver, {salvage.dead} dead-lettered) "
+            f"and {salvage.delivered} delivered record(s)"
+        )
+    if salvage.skipped_rows:
+        alert += f"; {salvage.skipped_rows} damaged row(s) were left behind"
+    if salvage.incomplete and (recovered or salvage.delivered):
+        alert += "; part of the damaged file could not be read"
+    return alert
 
 
 def _float_or_none(value: str | None) -> float | None:

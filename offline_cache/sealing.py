@@ -11,6 +11,9 @@ Contract:
   data without the device key, unlike a plain hash of an application.
 - Destroying a data key (crypto-shredding) makes every record sealed with it unreadable for good,
   including copies lingering in free pages or the WAL.
+- A current data key that the device key cannot unwrap (the device key changed) is retired and
+  replaced by a new one on the next seal, so saving keeps working; records sealed under it stay
+  unreadable.
 - The caller owns the SQLite transaction: methods that write (`seal` may create a key,
   `destroy_keys`) must be called inside the caller's write transaction.
 """
@@ -171,7 +174,14 @@ class Sealer:
             key_id, data_key = current[1], current[3]
         else:
             key_id = self._current_key_id(conn, now)
-            data_key = self._data_key(conn, key_id)
+            try:
+                data_key = self._data_key(conn, key_id)
+            except SealingError:
+                # The current key was wrapped by another device key (the key file was recreated or
+                # the platform credential changed): it can never be used again here, so it must not
+                # block saving until the next rotation. Records sealed under it stay unreadable.
+                key_id = self._create_key(conn, now)
+                data_key = self._cache[key_id]
             current = self._current
             if current is not None and current[1] == key_id:
                 self._current = (current[0], key_id, current[2], data_key)
@@ -233,6 +243,10 @@ class Sealer:
             key_id = str(row[0])
             self._current = (conn, key_id, float(row[1]), self._cache.get(key_id))
             return key_id
+        return self._create_key(conn, now)
+
+    def _create_key(self, conn: sqlite3.Connection, now: float) -> str:
+        """Retire the current data key (if any) and store a new one, wrapped; return its id."""
         self._current = None
         key_id = os.urandom(8).hex()
         data_key = AESGCM.generate_key(bit_length=256)

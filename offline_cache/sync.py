@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # 413: the application is larger than the server accepts; resending the same bytes cannot succeed.
 DEAD_LETTER_STATUSES = frozenset({400, 403, 413, 422})
 AUTH_STATUSES = frozenset({401})
+# A clock that reads this much earlier than before was corrected backwards (not a small NTP slew).
+CLOCK_STEP_BACK_S = 60.0
 AUTH_PROBLEM = "central service rejected the kiosk credential or clock (401): check both"
 
 
@@ -212,6 +214,9 @@ class Relay:
         self._on_auth_problem = on_auth_problem
         self._idle_poll_s = idle_poll_s
         self._hold_until = 0.0
+        # The clock reading when the hold was last set: a clock that has since gone back (an RTC
+        # ahead, corrected by NTP) computed the hold, which then lasts as long as the error.
+        self._hold_set_at = 0.0
         # Our own view (not the shared connectivity, which other calls also update): the service
         # failed our last delivery, so the next success is a reconnection.
         self._outage = False
@@ -250,7 +255,7 @@ class Relay:
         self._record(self._outbox.mark_delivered, claim.application_id, decision)
         if was_out:
             # Back online after an outage: spread the fleet's backlog over a random delay.
-            self._hold_until = self._clock() + self._rng.uniform(0.0, self._policy.reconnect_spread_s)
+            self._set_hold(self._clock() + self._rng.uniform(0.0, self._policy.reconnect_spread_s))
         return AttemptResult(
             claim.application_id, AttemptStatus.DELIVERED, decision=decision, http_status=200
         )
@@ -296,7 +301,7 @@ class Relay:
             self._outage = True
         if status is None or status >= 500 or status in (408, 429) or verdict is Verdict.AUTH:
             # The service is out, overloaded or refusing us: pause the whole backlog.
-            self._hold_until = max(self._hold_until, retry_at)
+            self._set_hold(max(self._hold_until, retry_at))
         return AttemptResult(claim.application_id, AttemptStatus.RETRY, http_status=status, retry_at=retry_at)
 
     def deliver_now(self, application_id: str) -> AttemptResult | None:
@@ -322,11 +327,17 @@ class Relay:
                 results.append(self.attempt(claims[0]))
         return results
 
+    def _set_hold(self, until: float) -> None:
+        self._hold_until = until
+        self._hold_set_at = self._clock()
+
     def _forget_hold_from_a_wrong_clock(self) -> None:
-        # A hold set while the clock was far ahead (then corrected backwards) would stop the relay
-        # for as long as the error: no hold we set can legitimately be longer than this.
+        # A hold set while the clock was ahead (then corrected backwards) would stop the relay for
+        # as long as the error: forget it once the clock reads earlier than when it was set (beyond
+        # a small slew), or when it is longer than any hold we set can legitimately be.
+        now = self._clock()
         longest = self._policy.max_retry_after_s + self._policy.cap_s + self._policy.reconnect_spread_s
-        if self._hold_until - self._clock() > longest:
+        if now < self._hold_set_at - CLOCK_STEP_BACK_S or self._hold_until - now > longest:
             self._hold_until = 0.0
 
     def next_wake_at(self) -> float | None:

@@ -19,10 +19,13 @@ Scenarios (``SCENARIOS``) script what a test, the benchmark or the demo needs:
 ``mute``                  the module hangs: no answer to anything
 ``unsupported_card``      reads answer 0x40 (unknown card type)
 ``unplug_replug``         after the first successful read, unplugged for ``replug_after_s``
+``stray_header``          a cut-off frame header (``AA AA AA 96 69 00 40``) before every response
 ========================  ======================================================================
 
 Every scenario except ``normal``, ``no_card``, ``sam_fault`` and ``mute`` starts with the card on
-the reader. ``records`` keeps the last exchanges (command, arrival time, SW3) for benchmarks.
+the reader. ``read_delay_s`` is the module's time with the card: how long it works on a read
+(30 01, 30 10) before the first byte of its answer, in every scenario. ``records`` keeps the last
+exchanges (command, arrival time, SW3) for benchmarks.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ SCENARIOS: Final = (
     "mute",
     "unsupported_card",
     "unplug_replug",
+    "stray_header",
 )
 
 # SW3 codes the emulator answers with.
@@ -80,6 +84,8 @@ _SAM_ID: Final = (
 )
 # Noise with a near-miss preamble (AA AA AA 96 then not 69) to exercise resynchronisation.
 _GARBAGE: Final = b"\x00\xff\xaa\x55\xaa\xaa\xaa\x96\x00\x13\x37"
+# A header announcing 64 bytes that never follow (a frame cut off by line noise or a reset).
+_STRAY_HEADER: Final = codec.PREAMBLE + b"\x00\x40"
 _APPENDED_FIELD_BYTES: Final = 70
 _PHOTO_BYTES: Final = 1024
 
@@ -105,6 +111,7 @@ class SamReaderEmulator(SerialEmulator):
         baud: int = 115200,
         paced: bool = True,
         slow_delay_s: float = 0.12,
+        read_delay_s: float = 0.0,
         replug_after_s: float = 1.0,
         unanswered: frozenset[str] = frozenset(),
     ) -> None:
@@ -121,6 +128,7 @@ class SamReaderEmulator(SerialEmulator):
         self._card: IdCard | None = None
         self._scenario = scenario
         self._slow_delay_s = slow_delay_s
+        self._read_delay_s = read_delay_s
         self._replug_after_s = replug_after_s
         self._unanswered = unanswered
         self._pending_faults = 0
@@ -235,6 +243,8 @@ class SamReaderEmulator(SerialEmulator):
             self._answer("unknown", _HOST_COMMAND)
 
     def _read(self, card: IdCard | None, scenario: str, *, with_fingerprint: bool) -> None:
+        if self._read_delay_s > 0:
+            time.sleep(self._read_delay_s)  # the module talks to the card before it answers
         if card is None:
             self._answer("read", _READ_FAILED)
             return
@@ -282,6 +292,8 @@ class SamReaderEmulator(SerialEmulator):
             time.sleep(self._slow_delay_s)
         if scenario == "garbage":
             frame = _GARBAGE + frame
+        elif scenario == "stray_header":
+            frame = _STRAY_HEADER + frame
         self.harness.write(frame)
 
     def _schedule_unplug(self) -> None:

@@ -93,27 +93,35 @@ def _frame(body: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class Command:
-    """One host command and the deadline drivers give it."""
+    """One host command, the deadline drivers give it, and the size of its longest answer.
+
+    ``timeout_s`` is the module's own time (figures from drivers at 115200 baud, where a frame's
+    time on the wire is small); ``response_bytes`` lets the link add the time the answer needs to
+    cross a slower line (0: negligible).
+    """
 
     name: str
     cmd: int
     para: int
     timeout_s: float
+    response_bytes: int = 0
 
     def frame(self, data: bytes = b"") -> bytes:
         return build_command(self.cmd, self.para, data)
 
 
 # Deadlines are those in common use by drivers (find/select ~0.1 s), with headroom for USB-serial
-# adapters and loaded hosts: a missed deadline costs a poll cycle, not a citizen's read.
-RESET: Final = Command("reset", 0x10, 0xFF, 1.0)
-STATUS: Final = Command("status", 0x11, 0xFF, 0.5)
-SAM_ID: Final = Command("sam_id", 0x12, 0xFF, 0.5)
-FIND: Final = Command("find", 0x20, 0x01, 0.3)
-SELECT: Final = Command("select", 0x20, 0x02, 0.3)
-READ: Final = Command("read", 0x30, 0x01, 2.0)
-APPENDED_ADDRESS: Final = Command("appended_address", 0x30, 0x03, 1.5)
-READ_WITH_FINGERPRINT: Final = Command("read_with_fingerprint", 0x30, 0x10, 3.0)
+# adapters and loaded hosts: a missed deadline costs a poll cycle, not a citizen's read. Response
+# sizes are whole frames (7-byte header + SW1 SW2 SW3 + data + CHK); the appended address counts
+# one 70-byte entry, and the deadline's headroom covers a few more.
+RESET: Final = Command("reset", 0x10, 0xFF, 1.0, 11)
+STATUS: Final = Command("status", 0x11, 0xFF, 0.5, 11)
+SAM_ID: Final = Command("sam_id", 0x12, 0xFF, 0.5, 27)
+FIND: Final = Command("find", 0x20, 0x01, 0.3, 15)
+SELECT: Final = Command("select", 0x20, 0x02, 0.3, 19)
+READ: Final = Command("read", 0x30, 0x01, 2.0, 1295)
+APPENDED_ADDRESS: Final = Command("appended_address", 0x30, 0x03, 1.5, 81)
+READ_WITH_FINGERPRINT: Final = Command("read_with_fingerprint", 0x30, 0x10, 3.0, 2321)
 
 
 def build_command(cmd: int, para: int, data: bytes = b"") -> bytes:
@@ -226,7 +234,12 @@ class FrameDecoder:
     ``feed(chunk)`` yields, in order, each complete frame (as its full bytes) or a ``FrameError``
     describing bytes that were skipped. Garbage before a preamble is skipped silently but counted
     in ``discarded``. After a bad length or checksum the decoder skips one byte and resynchronises,
-    so a false preamble inside garbage cannot swallow a real frame behind it.
+    so a false preamble inside garbage cannot swallow a real frame behind it. The same holds for a
+    header whose frame never completes (cut off, or a false preamble announcing more bytes than
+    follow): as soon as a complete frame with a valid checksum lies inside the length it claims,
+    the held header is dropped (reported as ``BadLength``) and that frame is yielded, instead of
+    waiting for bytes that will never come. (A real frame's data containing a whole valid frame,
+    preamble, length and checksum included, is a chance of about 2^-48 per position.)
     """
 
     def __init__(self, *, minimum_length: int = _MIN_RESPONSE_LEN) -> None:
@@ -270,6 +283,10 @@ class FrameDecoder:
                 continue
             total = _HEADER + length
             if len(self._buffer) < total:
+                if self._complete_frame_after_start():
+                    self._skip_one()
+                    yield BadLength(f"frame announcing {length} bytes cut short by the next frame")
+                    continue
                 return
             frame = bytes(self._buffer[:total])
             if checksum(frame[5:-1]) != frame[-1]:
@@ -278,6 +295,25 @@ class FrameDecoder:
                 continue
             del self._buffer[:total]
             yield frame
+
+    def _complete_frame_after_start(self) -> bool:
+        """Whether a later preamble in the buffer starts a complete frame with a valid checksum.
+
+        Called while the frame at the start is incomplete: such a frame ends inside the length
+        the first one claims, so the first header cannot be real.
+        """
+        position = self._buffer.find(PREAMBLE, 1)
+        while position >= 0 and len(self._buffer) - position >= _HEADER:
+            length = int.from_bytes(self._buffer[position + 5 : position + 7], "big")
+            end = position + _HEADER + length
+            if (
+                self._minimum <= length <= MAX_LEN
+                and end <= len(self._buffer)
+                and checksum(bytes(self._buffer[position + 5 : end - 1])) == self._buffer[end - 1]
+            ):
+                return True
+            position = self._buffer.find(PREAMBLE, position + 1)
+        return False
 
     def _skip_one(self) -> None:
         self.discarded += 1

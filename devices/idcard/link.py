@@ -17,7 +17,9 @@ from devices.idcard.transport import Transport
 __all__ = ["SamLink"]
 
 # After a damaged frame, how long to wait for a good one that might follow before giving up:
-# long enough for a frame already on the wire, short enough not to stall a poll cycle.
+# long enough for a frame already on the wire, short enough not to stall a poll cycle. It applies
+# only while no partial frame is held: a frame still arriving (1.35 s for a read at 9600 baud)
+# gets the command's whole deadline.
 _AFTER_BAD_FRAME_S: Final = 0.1
 
 
@@ -42,6 +44,10 @@ class SamLink:
     def exchange(self, command: Command, data: bytes = b"") -> Response:
         """Send ``command`` and return its response.
 
+        The deadline is the command's timeout (times ``timeout_scale``) plus the time its longest
+        answer takes on the wire at the transport's line rate: the timeouts drivers use are
+        figures at 115200 baud, and at 9600 a read's answer alone needs 1.35 s.
+
         Raises ``DeviceTimeoutError`` (no answer in time), ``FrameError`` (only damaged frames
         came back), ``DeviceProtocolError`` (the module rejected our frame twice) or
         ``DeviceNotFoundError`` (the port went away).
@@ -60,19 +66,22 @@ class SamLink:
         self._transport.discard_input()
         self._decoder.reset()
         self._transport.write(command.frame(data))
-        timeout_s = command.timeout_s * self._scale
+        timeout_s = command.timeout_s * self._scale + self._transport.wire_time(command.response_bytes)
         deadline = time.monotonic() + timeout_s
         last_error: FrameError | None = None
+        give_up_after_error = deadline
         while True:
-            remaining = deadline - time.monotonic()
+            # A damaged frame shortens the wait only while nothing that may become a frame is held.
+            limit = deadline if self._decoder.pending else min(deadline, give_up_after_error)
+            remaining = limit - time.monotonic()
             if remaining <= 0:
                 if last_error is not None:
                     raise last_error
-                raise DeviceTimeoutError(f"no answer to {command.name} within {timeout_s:g} s")
+                raise DeviceTimeoutError(f"no answer to {command.name} within {timeout_s:.3g} s")
             chunk = self._transport.read_some(remaining)
             for item in self._decoder.feed(chunk):
                 if isinstance(item, FrameError):
                     last_error = item
-                    deadline = min(deadline, time.monotonic() + _AFTER_BAD_FRAME_S)
+                    give_up_after_error = time.monotonic() + _AFTER_BAD_FRAME_S
                     continue
                 return parse_response(item)

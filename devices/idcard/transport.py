@@ -17,11 +17,16 @@ __all__ = ["PortBusyError", "SerialTransport", "Transport", "TransportFactory"]
 
 # termios.error is not an OSError: pyserial lets it escape from flushes on a vanished device.
 _PORT_ERRORS: Final = (serial.SerialException, OSError, termios.error)
+_BITS_PER_BYTE: Final = 10  # UART 8N1: start bit, 8 data bits, stop bit
 
 
 class Transport(Protocol):
     """A byte pipe with deadlines. Every method raises ``DeviceNotFoundError`` when the device is
     gone; none of them blocks longer than the timeout it is given."""
+
+    def wire_time(self, nbytes: int) -> float:
+        """Seconds ``nbytes`` take to cross the line (0 where the link has no meaningful rate)."""
+        ...
 
     def write(self, data: bytes) -> None: ...
 
@@ -61,6 +66,10 @@ class SerialTransport:
         except (*_PORT_ERRORS, ValueError) as exc:
             raise DeviceNotFoundError(f"cannot open serial port {port}: {_reason(exc)}") from None
         self._port = port
+        self._baud = baud
+
+    def wire_time(self, nbytes: int) -> float:
+        return nbytes * _BITS_PER_BYTE / self._baud
 
     def write(self, data: bytes) -> None:
         try:

@@ -9,8 +9,10 @@ Contract:
 * ``status()`` has the keys ``online`` (true|false|unknown), ``cover`` (closed|open|unknown),
   ``paper`` (ok|near_end|out|unknown) and ``error`` (true|false|unknown); a printer that does not
   answer DLE EOT reports "unknown", never "ok". ``refresh_status()`` asks the printer again.
-* While enabled, ``poll`` refreshes the status every ``poll_interval_s`` seconds so a technician
-  sees paper running low before a citizen meets it.
+* ``poll`` refreshes the status every ``poll_interval_s`` seconds, enabled or not (the application
+  never enables an output device), so health and the technician's view follow paper running low,
+  a cover opened or a printer unplugged between receipts, not only at the next print. A printer
+  that is gone fails the poll with ``DeviceNotFoundError`` and its owner reconnects it.
 
 Health: paper out or cover open → USER_ERROR; the printer's error bit → HARDWARE_ERROR; offline for
 another reason → OFFLINE; otherwise ONLINE (also when the status is unknown: many serial printers
@@ -64,6 +66,9 @@ class EscposPrinter(Device):
         self.transport = transport
         self.profile = profile
         self.poll_interval_s = poll_interval_s
+        # Idle, ``poll`` runs ``_keepalive`` at this rate: the same modest rate as while enabled
+        # (three one-byte DLE EOT answers, or one status timeout for a printer that never answers).
+        self.keepalive_interval_s = poll_interval_s
         self._status_timeout_s = status_timeout_s
         self._renderer = ReceiptRenderer(profile, font=font)
         self._ledger = JobLedger()
@@ -98,6 +103,10 @@ class EscposPrinter(Device):
         )
 
     def _poll(self) -> None:
+        self.refresh_status()
+
+    def _keepalive(self) -> None:
+        # Nobody enables a printer, so this is what keeps its status current between receipts.
         self.refresh_status()
 
     # -- operations ------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ before the checksum (LEN itself included) and the checksum is the two's compleme
 sum of those bytes, big-endian. Decode data arrives as ``DECODE_DATA`` (0xF3) packets whose DATA is
 ``BARCODE_TYPE PAYLOAD...``; a payload longer than one packet is split over packets with the
 continuation bit set in STATUS. The host must ACK (0xD0) every decode packet, or the scanner
-retransmits it.
+retransmits it with the retransmit bit set in STATUS; a retransmission of a packet the host already
+ACKed (the ACK was late) must be ACKed again but not used twice.
 """
 
 from __future__ import annotations
@@ -64,6 +65,18 @@ class SsiPacket:
     @property
     def is_continued(self) -> bool:
         return bool(self.status & STATUS_CONTINUATION)
+
+    def retransmits(self, previous: SsiPacket | None) -> bool:
+        """Whether this packet is the scanner's retransmission of ``previous``: the retransmit bit
+        set and otherwise the same packet."""
+        return (
+            previous is not None
+            and bool(self.status & STATUS_RETRANSMIT)
+            and self.opcode == previous.opcode
+            and self.source == previous.source
+            and self.status & ~STATUS_RETRANSMIT == previous.status & ~STATUS_RETRANSMIT
+            and self.data == previous.data
+        )
 
 
 def decode_packets(payload: bytes, *, max_chunk: int = 0xFF - _MIN_LEN - 1) -> list[bytes]:
@@ -134,3 +147,12 @@ class SsiDecodeAssembler:
         payload = b"".join(self._parts)
         self._parts.clear()
         return payload
+
+    @property
+    def pending(self) -> bool:
+        """Whether the first packets of a payload arrived and its last one has not."""
+        return bool(self._parts)
+
+    def reset(self) -> None:
+        """Drop the parts of an unfinished payload (so they cannot prefix the next one)."""
+        self._parts.clear()

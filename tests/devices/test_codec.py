@@ -160,6 +160,27 @@ def test_decoder_rejects_an_absurd_length_and_resynchronises() -> None:
     assert items[-1] == NO_CARD
 
 
+def test_a_cut_off_frame_header_does_not_hide_the_frame_behind_it() -> None:
+    decoder = FrameDecoder()
+    assert list(decoder.feed(bytes.fromhex("AA AA AA 96 69 00 40"))) == []  # may still be a frame
+    items = list(decoder.feed(STATUS_OK))
+    assert isinstance(items[0], BadLength)
+    assert items[-1] == STATUS_OK
+    assert decoder.pending == 0
+
+
+def test_a_truncated_read_response_does_not_hide_the_next_frame() -> None:
+    # The photo holds a damaged frame look-alike: that alone must not end the wait for the read.
+    photo = (bytes(300) + STATUS_OK[:-1] + b"\x00").ljust(1024, b"\x00")
+    read_ok = codec.build_response(0x90, build_read_payload(bytes(256), photo))
+    decoder = FrameDecoder()
+    assert list(decoder.feed(read_ok[:500])) == []
+    assert decoder.pending == 500
+    items = list(decoder.feed(NO_CARD))  # the module gave up on the read and answered anew
+    assert [item for item in items if isinstance(item, bytes)] == [NO_CARD]
+    assert decoder.pending == 0
+
+
 def test_decoder_reset_forgets_a_partial_frame() -> None:
     decoder = FrameDecoder()
     assert list(decoder.feed(STATUS_OK[:6])) == []

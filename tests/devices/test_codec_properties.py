@@ -70,6 +70,25 @@ def test_a_valid_frame_inside_garbage_is_found_in_any_chunking(
         assert frame in found
 
 
+@settings(max_examples=200)
+@given(frames, st.data(), st.integers(1, 64))
+def test_a_frame_after_a_cut_off_one_is_found_in_any_chunking(
+    frame: bytes, data: st.DataObject, chunk_size: int
+) -> None:
+    # The first frame is cut where the rest it announces is longer than the frame behind it,
+    # so only giving up on the cut-off frame can reveal the second one.
+    body = data.draw(st.binary(min_size=len(frame), max_size=len(frame) + 300))
+    cut_off = codec.build_response(data.draw(st.integers(0, 255)), body)
+    cut = data.draw(st.integers(7, len(cut_off) - len(frame) - 1))
+    stream = cut_off[:cut] + frame
+    decoder = FrameDecoder()
+    found = []
+    for start in range(0, len(stream), chunk_size):
+        found.extend(i for i in decoder.feed(stream[start : start + chunk_size]) if isinstance(i, bytes))
+    assert found == [frame]
+    assert decoder.pending == 0
+
+
 @given(st.binary(max_size=3000), st.booleans())
 def test_read_payload_parser_raises_only_frame_errors(data: bytes, fingerprint: bool) -> None:
     with contextlib.suppress(FrameError):

@@ -203,6 +203,43 @@ def test_a_reader_at_9600_baud_is_found_by_probing() -> None:
     assert log.data() == [sample_card()]
 
 
+@pytest.mark.parametrize("baud", [115200, 9600])
+def test_a_card_reads_at_either_probed_rate_with_the_line_paced_at_that_rate(baud: int) -> None:
+    # A module that talks to the card for 0.7 s before answering, with every byte crossing the
+    # line at the real rate: at 9600 the 1295-byte answer alone takes 1.35 s. No timeout_scale:
+    # these are the deadlines a kiosk runs with.
+    with SamReaderEmulator(scenario="card_placed", baud=baud, paced=True, read_delay_s=0.7) as emu:
+        log = EventLog()
+        reader = _reader(emu, log, timeout_scale=1.0, read_appended_address=False)
+        reader.open()
+        try:
+            assert reader.info().extra["baud"] == str(baud)
+            reader.enable()
+            reader.poll()
+        finally:
+            reader.close()
+    assert log.errors() == []
+    assert log.data() == [sample_card()]
+
+
+def test_a_cut_off_frame_header_before_every_answer_does_not_hide_the_answer() -> None:
+    with SamReaderEmulator(scenario="stray_header", paced=False) as emu:
+        log = EventLog()
+        reader = _reader(emu, log, timeout_scale=1.0)
+        reader.open()
+        try:
+            assert reader.info().serial == "05.01-20190101-0000000123-0000004567"
+            reader.enable()
+            started = time.perf_counter()
+            reader.poll()
+            elapsed = time.perf_counter() - started
+        finally:
+            reader.close()
+    assert log.errors() == []
+    assert log.data() == [sample_card()]
+    assert elapsed < 1.0  # no exchange waited out its deadline
+
+
 def test_a_reader_at_an_unprobed_rate_is_not_mistaken_for_one() -> None:
     with SamReaderEmulator(baud=38400, paced=False) as emu:
         reader = _reader(emu, EventLog())

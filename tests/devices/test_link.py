@@ -18,21 +18,36 @@ QUICK = codec.Command("find", 0x20, 0x01, 0.2)
 
 
 class ScriptedTransport:
-    """Answers each write with the next scripted list of chunks; silence when the script ends."""
+    """Answers each write with the next scripted list of chunks; silence when the script ends.
 
-    def __init__(self, *answers: list[bytes]) -> None:
+    A float in a script is a pause: that many seconds without a byte. ``baud`` sets the line rate
+    the link is told about (the chunks themselves arrive when scripted).
+    """
+
+    def __init__(self, *answers: list[bytes | float], baud: int = 115200) -> None:
         self.answers = deque(answers)
-        self.pending: deque[bytes] = deque()
+        self.pending: deque[bytes | float] = deque()
         self.writes: list[bytes] = []
         self.discards = 0
+        self.baud = baud
+
+    def wire_time(self, nbytes: int) -> float:
+        return nbytes * 10 / self.baud
 
     def write(self, data: bytes) -> None:
         self.writes.append(data)
         self.pending = deque(self.answers.popleft() if self.answers else [])
 
     def read_some(self, timeout_s: float) -> bytes:
-        if self.pending:
-            return self.pending.popleft()
+        while self.pending:
+            item = self.pending.popleft()
+            if isinstance(item, bytes):
+                return item
+            if item > timeout_s:
+                self.pending.appendleft(item - timeout_s)
+                break
+            time.sleep(item)
+            timeout_s -= item
         time.sleep(timeout_s)
         return b""
 
@@ -81,6 +96,29 @@ def test_only_damaged_frames_raise_the_frame_error_without_waiting_the_full_dead
     with pytest.raises(BadChecksum):
         SamLink(ScriptedTransport([damaged])).exchange(slow)
     assert time.monotonic() - started < 4.0  # gave up long before the 5 s deadline
+
+
+def test_the_deadline_includes_the_answer_s_time_on_a_slow_line() -> None:
+    # 0.3 s of the module's own time, then a 1295-byte read answer that needs 1.35 s at 9600 baud.
+    read = codec.Command("read", 0x30, 0x01, 0.5, response_bytes=1295)
+    answer = codec.build_response(0x90, bytes(1284))
+    transport = ScriptedTransport([0.3, answer[:600], 0.7, answer[600:]], baud=9600)
+    assert SamLink(transport).exchange(read).sw3 == 0x90
+
+
+def test_a_damaged_frame_does_not_cut_short_an_answer_still_arriving() -> None:
+    damaged = codec.build_response(0x90)[:-1] + b"\x00"
+    answer = codec.build_response(0x9F, bytes(4))
+    transport = ScriptedTransport([damaged, answer[:8], 0.4, answer[8:]])
+    read = codec.Command("read", 0x30, 0x01, 2.0)
+    assert SamLink(transport).exchange(read).outcome is Outcome.OK
+
+
+def test_a_cut_off_header_before_the_answer_costs_no_deadline() -> None:
+    transport = ScriptedTransport([bytes.fromhex("AA AA AA 96 69 00 40"), codec.build_response(0x80)])
+    started = time.monotonic()
+    assert SamLink(transport).exchange(QUICK).outcome is Outcome.NO_CARD
+    assert time.monotonic() - started < 0.1
 
 
 def test_timeout_scale_stretches_deadlines() -> None:

@@ -17,13 +17,16 @@ from devices.base import (
     OutputCompleteEvent,
     StatusChangedEvent,
 )
+from devices.manager import DeviceManager
 from devices.printer.document import ReceiptDocument
 from devices.printer.driver import EscposPrinter
 from devices.printer.emulator import NetworkPrinterEmulator, SerialPrinterEmulator
 from devices.printer.profiles import PROFILES
 from devices.printer.render import render_receipt
+from devices.printer.transport import PrinterTransport, SerialPrinterTransport, TcpPrinterTransport
 from devices.registry import open_device
-from tests.support.devices_io import Recorder, attach
+from tests.support.devices import EventLog, FakeCoreLoop
+from tests.support.devices_io import Recorder, attach, poll_until
 
 TRACK = "cityapp:track:v1:0190a6c2-7d3e-7abc-8def-0123456789ab"
 RECEIPT = ReceiptDocument(
@@ -143,6 +146,68 @@ def test_silent_printer_still_prints(emulator: Emulator, printer: tuple[EscposPr
     device.print_document(ReceiptDocument(title="回执"), "job-9")
     assert wait_for_bytes(emulator, 10).startswith(b"\x1b@\x1c&")
     assert device.status()["paper"] == "unknown"
+
+
+def _idle_printer(emulator: Emulator, poll_interval_s: float) -> EscposPrinter:
+    """A printer as the kiosk runs it (opened, never enabled), checking its status often."""
+    transport: PrinterTransport = (
+        SerialPrinterTransport(emulator.path)
+        if isinstance(emulator, SerialPrinterEmulator)
+        else TcpPrinterTransport("127.0.0.1", emulator.port)
+    )
+    return EscposPrinter(transport, PROFILES["58mm"], status_timeout_s=0.3, poll_interval_s=poll_interval_s)
+
+
+@pytest.mark.parametrize(
+    ("state", "key", "value", "health"),
+    [
+        ("paper_out", "paper", "out", Health.USER_ERROR),
+        ("cover_open", "cover", "open", Health.USER_ERROR),
+        ("near_end", "paper", "near_end", Health.ONLINE),
+    ],
+)
+def test_an_idle_printer_s_status_follows_the_device_without_printing(
+    emulator: Emulator, state: str, key: str, value: str, health: Health
+) -> None:
+    device = _idle_printer(emulator, poll_interval_s=0.05)
+    recorder = attach(device, "printer")
+    device.open()
+    try:
+        assert device.status()[key] != value
+        emulator.core.set_state(state)  # type: ignore[arg-type]
+        emulator.core.clear()
+        assert poll_until(device, lambda: device.status()[key] == value)
+        assert device.health is health
+        assert not device.enabled
+        assert emulator.core.printed == b""  # noticed without a print
+        changes = [e for e in recorder.events if isinstance(e, StatusChangedEvent)]
+        assert changes[-1].status[key] == value
+        emulator.core.set_state("ok")  # paper loaded, cover closed: back without a reopen
+        assert poll_until(device, lambda: device.status()["paper"] == "ok" and device.health is Health.ONLINE)
+    finally:
+        device.close()
+
+
+def test_an_idle_printer_unplugged_and_plugged_back_is_seen_under_the_manager() -> None:
+    core = FakeCoreLoop()
+    manager = DeviceManager(core.post)
+    log = EventLog()
+    manager.subscribe(log)
+    with SerialPrinterEmulator() as emulator:
+        manager.add("printer", _idle_printer(emulator, poll_interval_s=0.1))
+        manager.start()
+        try:
+            assert core.run_until(lambda: log.healths()[-1:] == ["online"])
+            emulator.core.set_state("paper_out")
+            assert core.run_until(lambda: log.healths()[-1:] == ["user_error"])
+            emulator.harness.unplug()
+            assert core.run_until(lambda: log.healths()[-1:] == ["no_device"] and "no_device" in log.errors())
+            emulator.core.set_state("ok")
+            emulator.harness.replug()
+            assert core.run_until(lambda: log.healths()[-1:] == ["online"])
+            assert manager.report()["printer"].reconnects >= 1
+        finally:
+            manager.stop()
 
 
 def test_bad_job_key_and_bad_document_are_typed_errors(printer: tuple[EscposPrinter, Recorder]) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,6 +16,7 @@ from devices.registry import open_device
 from devices.scanner import ssi
 from devices.scanner.emulator import SerialScannerEmulator
 from devices.scanner.payload import ScannedCode
+from devices.scanner.profiles import get_profile
 from devices.scanner.serial_driver import SerialScanner
 from tests.support.devices_io import Recorder, attach, poll_for, poll_until
 
@@ -202,3 +205,132 @@ def test_arbitrary_bytes_on_the_line_give_typed_events_only(noise: bytes) -> Non
             assert device.health is Health.ONLINE
         finally:
             device.close()
+
+
+# -- one-shot triggers, trigger answers and SSI retransmissions ----------------------------------
+
+REJECTED = b"WIFI:S:cafe;;"  # a code the kiosk does not accept: the citizen is asked to try again
+LONG_LINK = b"https://service.example.gov.cn/apply?item=" + b"a" * 278  # 320 bytes: two SSI packets
+
+
+def wait_for(done: Callable[[], object], timeout: float = 2.0) -> bool:
+    """Wait without polling the driver (so whatever the scanner sends piles up unread)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if done():
+            return True
+        time.sleep(0.002)
+    return bool(done())
+
+
+@pytest.mark.parametrize(("profile", "suffix"), [("honeywell", b"\r"), ("gm65", b"\r"), ("zebra-ssi", b"")])
+def test_after_a_rejected_code_the_scanner_reads_again(make_scanner, profile: str, suffix: bytes) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner(profile, suffix=suffix)
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    thread = scan_in_background(emulator, REJECTED)
+    assert poll_until(device, lambda: recorder.errors)
+    thread.join(timeout=5)
+    assert [e.code for e in recorder.errors] == ["unrecognised_code"]
+    assert device.enabled
+    # The scanner stopped after that read; the driver has to trigger it again for the next try.
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    thread = scan_in_background(emulator, TRACK)
+    assert poll_until(device, lambda: recorder.data)
+    thread.join(timeout=5)
+    assert [c.text for c in recorder.data] == [TRACK.decode()]
+    assert bytes(emulator.commands).count(emulator.profile.trigger_on) == 2
+
+
+def test_a_one_shot_trigger_is_renewed_before_the_scanner_times_out() -> None:
+    with SerialScannerEmulator("honeywell", read_timeout_s=0.5) as emulator:
+        profile = replace(get_profile("honeywell"), read_timeout_s=0.5, rearm_s=0.3)
+        device = SerialScanner(emulator.path, profile=profile)
+        recorder = attach(device, "scanner")
+        device.open()
+        try:
+            device.enable()
+            poll_for(device, 1.3)  # more than twice the scanner's read time-out
+            assert emulator.trigger_on
+            assert bytes(emulator.commands).count(b"\x16T\r") >= 4
+            assert emulator.scan(TRACK)
+            assert poll_until(device, lambda: recorder.data)
+            assert [c.text for c in recorder.data] == [TRACK.decode()]
+        finally:
+            device.close()
+
+
+def test_gm65_answer_to_its_trigger_is_not_a_wrong_code(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner("gm65")
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    poll_for(device, 0.3)
+    assert recorder.errors == []  # no "wrong code" notice before the citizen scanned anything
+    assert emulator.scan(TRACK)
+    assert poll_until(device, lambda: recorder.data)
+    assert [c.text for c in recorder.data] == [TRACK.decode()]
+    assert recorder.errors == []
+
+
+def test_gm65_code_right_after_the_trigger_answer_is_delivered(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner("gm65")
+    device.enable()
+    # The answer is on the line before the trigger counts as on; the code follows at once, so
+    # both reach the driver without the idle gap between them.
+    assert wait_for(lambda: emulator.trigger_on)
+    assert emulator.scan(TRACK)
+    assert poll_until(device, lambda: recorder.data)
+    assert [c.text for c in recorder.data] == [TRACK.decode()]
+    assert recorder.errors == []
+
+
+def test_zebra_ssi_retransmitted_packet_is_acked_but_delivered_once(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner("zebra-ssi", suffix=b"")
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    thread = scan_in_background(emulator, TRACK, retransmit=True)
+    assert poll_until(device, lambda: recorder.data)
+    thread.join(timeout=5)
+    poll_for(device, 0.3)
+    assert [c.text for c in recorder.data] == [TRACK.decode()]
+    assert recorder.errors == []
+    assert bytes(emulator.commands).count(ssi.ACK) == 2  # the copy is ACKed too, or it comes back
+
+
+def test_zebra_ssi_retransmitted_first_part_of_a_long_link_is_used_once(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner("zebra-ssi", suffix=b"")
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    assert len(ssi.decode_packets(LONG_LINK)) == 2
+    thread = scan_in_background(emulator, LONG_LINK, retransmit=True)
+    assert poll_until(device, lambda: recorder.data)
+    thread.join(timeout=5)
+    poll_for(device, 0.3)
+    assert [c.text for c in recorder.data] == [LONG_LINK.decode()]
+    assert recorder.errors == []
+
+
+def test_zebra_ssi_second_code_in_the_same_read_is_not_delivered(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner("zebra-ssi", suffix=b"")
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    emulator.send_raw(ssi.decode_packets(TRACK)[0] + ssi.decode_packets(IDENTITY)[0])
+    assert poll_until(device, lambda: recorder.data)
+    poll_for(device, 0.3)
+    assert [c.kind for c in recorder.data] == ["tracking"]  # one input per enable
+    assert bytes(emulator.commands).count(ssi.ACK) == 2
+
+
+def test_zebra_ssi_part_of_a_code_cut_off_by_disable_does_not_prefix_the_next(make_scanner) -> None:  # type: ignore[no-untyped-def]
+    emulator, device, recorder = make_scanner("zebra-ssi", suffix=b"")
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    emulator.send_raw(ssi.decode_packets(LONG_LINK)[0])  # the first part only
+    assert poll_until(device, lambda: ssi.ACK in bytes(emulator.commands), 2)
+    device.disable()  # e.g. the citizen went back a step
+    device.enable()
+    assert poll_until(device, lambda: emulator.trigger_on, 2)
+    thread = scan_in_background(emulator, TRACK)
+    assert poll_until(device, lambda: recorder.data)
+    thread.join(timeout=5)
+    assert [c.text for c in recorder.data] == [TRACK.decode()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -23,6 +25,7 @@ def test_profiles_table_holds_each_scanner_family() -> None:
     assert PROFILES["zebra-ssi"].packeting == "ssi"
     assert PROFILES["passive"].trigger_on == b""
     assert PROFILES["gm65"].trigger_on == bytes.fromhex("7E 00 08 01 00 02 01 AB CD")
+    assert PROFILES["gm65"].trigger_ack == bytes.fromhex("02 00 00 01 00 33 31")
     with pytest.raises(ValueError, match="known: "):
         get_profile("acme")
 
@@ -70,3 +73,23 @@ def test_packet_split_across_reads_waits_for_the_rest() -> None:
 def test_arbitrary_bytes_never_crash_the_parser(data: bytes) -> None:
     for item in ssi.SsiParser().feed(data):
         assert isinstance(item, ssi.SsiPacket | ssi.SsiChecksumError)
+
+
+def test_one_shot_triggers_are_renewed_before_the_scanners_read_time_out() -> None:
+    one_shot = {name for name, profile in PROFILES.items() if profile.one_shot}
+    assert one_shot == {"honeywell", "zebra-ssi", "gm65"}
+    for name in one_shot:
+        profile = PROFILES[name]
+        assert profile.rearm_s is not None and profile.read_timeout_s is not None
+        assert 0 < profile.rearm_s < profile.read_timeout_s
+    with pytest.raises(ValueError, match="below read_timeout_s"):
+        replace(PROFILES["honeywell"], rearm_s=30.0)
+
+
+def test_a_retransmission_is_recognised_only_as_a_copy_of_the_packet_before() -> None:
+    first, second = (parsed(ssi.SsiParser(), p)[0] for p in ssi.decode_packets(b"x" * 300))
+    copy = ssi.SsiPacket(first.opcode, first.source, first.status | ssi.STATUS_RETRANSMIT, first.data)
+    assert copy.retransmits(first)
+    assert not copy.retransmits(second)
+    assert not copy.retransmits(None)
+    assert not first.retransmits(first)  # without the retransmit bit it is a new packet

@@ -4,12 +4,17 @@ citizen sessions; documents not signed by a pinned key never apply; the kiosk ke
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
 import sqlite3
-from collections.abc import Iterator
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +93,12 @@ def kiosk_store(
 
 
 def heartbeat_source(server: CentralServer, store: RemoteConfigStore) -> Heartbeat:
+    return local_heartbeat(server.kiosk_id, store)
+
+
+def local_heartbeat(kiosk_id: str, store: RemoteConfigStore) -> Heartbeat:
     return Heartbeat(
-        kiosk_id=server.kiosk_id,
+        kiosk_id=kiosk_id,
         app_version="0.1.0",
         sent_at=datetime.now(UTC),
         config_applied_version=store.active_version,
@@ -309,3 +318,226 @@ def test_a_failing_heartbeat_source_still_sends_a_heartbeat_and_fetches(
 
     broken[0] = False
     assert sync.poll().error is None
+
+
+# -- a gateway or a broken service in front of the kiosk -------------------------------------------
+
+
+class Service:
+    """A real HTTP server on 127.0.0.1 answering the kiosk's fleet calls; ``answer`` writes each reply.
+
+    It counts the requests per path and keeps each heartbeat's JSON body.
+    """
+
+    def __init__(self, answer: Callable[[BaseHTTPRequestHandler, Service], None]) -> None:
+        self.answer = answer
+        self.calls: dict[str, int] = {}
+        self.heartbeats: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        service = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.handle_any()
+
+            def do_POST(self) -> None:
+                self.handle_any()
+
+            def handle_any(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with service.lock:
+                    service.calls[self.path] = service.calls.get(self.path, 0) + 1
+                    if self.path == "/v1/heartbeats":
+                        service.heartbeats.append(json.loads(body))
+                # The kiosk hangs up on a body it refuses: the rest of the write fails, as it would.
+                with contextlib.suppress(OSError):
+                    service.answer(self, service)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    def count(self, path: str) -> int:
+        with self.lock:
+            return self.calls.get(path, 0)
+
+    def __enter__(self) -> Service:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def reply(
+    handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str, **headers: str
+) -> None:
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in headers.items():
+        handler.send_header(name.replace("_", "-"), value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def gateway_down(handler: BaseHTTPRequestHandler, _service: Service) -> None:
+    """What a reverse proxy answers while the approval API behind it is down."""
+    page = b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+    reply(handler, 503, page, "text/html", Retry_After="30")
+
+
+def test_a_gateway_503_is_offline_and_does_not_count_as_an_answer(tmp_path: Path) -> None:
+    from kiosk.app import build_kiosk
+    from kiosk.dispatch import QueuedPost
+    from kiosk.events import ConnectivityDidChange
+    from kiosk.submissions import Queued
+
+    with Service(gateway_down) as gateway:
+        credential = tmp_path / "credential"
+        credential.write_bytes(b"kiosk-secret")
+        config = KioskConfig.model_validate(
+            {
+                "kiosk": {"id": "gw-kiosk-01"},
+                "api": {"base_url": gateway.base_url, "credential_path": str(credential)},
+                "storage": {"state_dir": str(tmp_path / "state")},
+            }
+        )
+        post = QueuedPost()
+        kiosk = build_kiosk(config, post=post, configure_logs=False, connect_devices=False)
+        changes: list[ConnectivityDidChange] = []
+        kiosk.events.subscribe(ConnectivityDidChange, changes.append)
+        try:
+            assert kiosk.submissions is not None and kiosk.fleet is not None
+            saved = kiosk.submissions.save("demo-item", {"name": "测试"}, {}, None)
+            assert kiosk.submissions.submit_now(saved.application_id) == Queued(
+                saved.application_id, "offline"
+            )
+            post.drain()
+            assert not kiosk.submissions.is_online
+            deadline = time.monotonic() + 30
+            while gateway.count("/v1/heartbeats") == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)  # the fleet thread's first round
+            assert gateway.count("/v1/heartbeats") == 1
+            assert post.drain(timeout=10) >= 1  # the round's result, handled on the core thread
+            status = kiosk.fleet.status
+            assert status.online is False and status.error and "503" in status.error
+            assert gateway.count("/v1/config") == 0  # nothing answered: no config fetch either
+            # The citizen screen's indicator stays offline: the heartbeat did not undo the failure.
+            assert not kiosk.submissions.is_online
+            assert ConnectivityDidChange(True) not in changes
+        finally:
+            kiosk.close()
+
+
+# -- the config document's size limit, enforced while downloading -----------------------------------
+
+OVERSIZE_BYTES = 32 * 1024 * 1024
+CONFIG_ETAG = '"oversize-2"'
+
+
+def oversize_envelope() -> bytes:
+    """A signed-config envelope (valid JSON) far over the limit: a 32 MiB payload."""
+    head = b'{"key_id": "0000000000000000", "algorithm": "ed25519", "signature": "", "payload": "'
+    return head + b"A" * (OVERSIZE_BYTES - len(head) - 2) + b'"}'
+
+
+def broken_service(framing: str) -> Callable[[BaseHTTPRequestHandler, Service], None]:
+    """Heartbeats answered (version 2 is waiting); the config sent with ``framing``:
+
+    ``content-length`` (announced honestly), ``long-length`` (announces twice what it sends, then
+    hangs up), ``no-length`` (none: the body ends when the connection closes) or ``chunked``.
+    """
+    body = oversize_envelope()
+
+    def answer(handler: BaseHTTPRequestHandler, _service: Service) -> None:
+        if handler.path == "/v1/heartbeats":
+            ack = {
+                "received_at": datetime.now(UTC).isoformat(),
+                "clock_offset_s": 0.0,
+                "latest_config_version": 2,
+            }
+            reply(handler, 200, json.dumps(ack).encode(), "application/json")
+            return
+        if handler.headers.get("If-None-Match") == CONFIG_ETAG:
+            handler.send_response(304)
+            handler.send_header("ETag", CONFIG_ETAG)
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("ETag", CONFIG_ETAG)
+        if framing == "content-length":
+            handler.send_header("Content-Length", str(len(body)))
+        elif framing == "long-length":
+            handler.send_header("Content-Length", str(2 * len(body)))
+            handler.close_connection = True
+        elif framing == "chunked":
+            handler.send_header("Transfer-Encoding", "chunked")
+        else:
+            handler.send_header("Connection", "close")
+            handler.close_connection = True
+        handler.end_headers()
+        view = memoryview(body)
+        for start in range(0, len(body), 64 * 1024):
+            chunk = view[start : start + 64 * 1024]
+            if framing == "chunked":
+                handler.wfile.write(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+            else:
+                handler.wfile.write(chunk)
+        if framing == "chunked":
+            handler.wfile.write(b"0\r\n\r\n")
+
+    return answer
+
+
+def offline_store(tmp_path: Path) -> RemoteConfigStore:
+    local = KioskConfig.model_validate(
+        {"kiosk": {"id": "gw-kiosk-02"}, "storage": {"state_dir": str(tmp_path / "state")}}
+    )
+    return remote_config_store(local, app_version="0.1.0", clock=SystemClock())
+
+
+def traced_poll(sync: FleetSync) -> tuple[Any, int]:
+    """One round, and the most memory Python held during it (bytes)."""
+    tracemalloc.start()
+    try:
+        status = sync.poll()
+        return status, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("framing", ["content-length", "long-length", "no-length", "chunked"])
+def test_an_oversize_config_is_refused_while_downloading_and_heartbeats_go_on(
+    tmp_path: Path, framing: str
+) -> None:
+    from kiosk.remote_config import MAX_DOCUMENT_BYTES
+
+    with Service(broken_service(framing)) as service:
+        store = offline_store(tmp_path)
+        client = ApiClient(service.base_url, "gw-kiosk-02", b"secret", connect_timeout=2.0, read_timeout=10.0)
+        with client:
+            sync = FleetSync(client, store, lambda: local_heartbeat("gw-kiosk-02", store))
+            status, peak = traced_poll(sync)
+            assert status.online and status.latest_config_version == 2
+            assert status.rejection == "too_large" and status.accepted_version is None
+            assert status.rejection_detail == f"more than {MAX_DOCUMENT_BYTES} bytes"
+            assert peak < 4 * MAX_DOCUMENT_BYTES  # not the 32 MiB sent: at most the limit was kept
+            assert store.trusted_version == 0 and store.effective_config().session.idle_warning_s == 60
+
+            # The next heartbeat goes out (the unread rest of the body did not stay on a pooled
+            # connection) and carries the refusal.
+            again = sync.poll()
+            assert again.online and again.rejection == "too_large"
+            assert service.count("/v1/heartbeats") == 2
+            assert service.heartbeats[-1]["config_rejection"] == "too_large"
+            assert service.count("/v1/config") == 2  # asked again with its ETag: answered 304, not resent

@@ -14,7 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kiosk.admin_cli import main as admin_main
 from kiosk.clock import FakeClock
 from kiosk.config import KioskConfig
-from kiosk.remote_config import RemoteConfigRejected, RemoteConfigStore, key_id, sign_document
+from kiosk.remote_config import (
+    ConfigProbation,
+    RemoteConfigRejected,
+    RemoteConfigStore,
+    key_id,
+    sign_document,
+)
 
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
 
@@ -280,3 +286,75 @@ def test_roll_back_to_an_expired_previous_document_gives_the_local_config(store,
     clock.advance(timedelta(days=2).total_seconds())
     assert store.roll_back().session.idle_warning_s == 60
     assert store.active_version == 0 and store.effective_config().session.idle_warning_s == 60
+
+
+def test_a_document_that_is_not_at_idle_still_waits_for_the_citizen_to_leave(store, key) -> None:
+    store.accept(sign_document(signed_part(1, activation={"at_idle": False, "not_before": None}), key))
+    # Activating restarts an installed kiosk: during a session that would cancel the citizen's work.
+    assert store.activate(session_running=True) is None
+    assert store.active_version == 0
+    activated = store.activate(session_running=False)
+    assert activated is not None and activated.version == 1
+
+
+def test_a_rolled_back_version_is_never_activated_again_but_a_newer_one_is(store, key) -> None:
+    store.accept(sign_document(signed_part(1), key))
+    store.activate(session_running=False)
+    store.accept(sign_document(signed_part(2, settings={"session": {"idle_warning_s": 120}}), key))
+    store.activate(session_running=False)
+    assert store.probation_version == 2
+    assert store.roll_back().session.idle_warning_s == 90
+    assert store.rolled_back_version == 2 and store.probation_version is None
+    # The trusted file still holds version 2: the next idle moment must not bring it back.
+    assert store.pending() is None
+    assert store.activate(session_running=False) is None
+    assert store.active_version == 1
+    reported = store.active_rejection
+    assert reported is not None and reported.code == "rolled_back" and "2" in reported.detail
+    store.accept(sign_document(signed_part(3, settings={"session": {"idle_warning_s": 100}}), key))
+    activated = store.activate(session_running=False)
+    assert activated is not None and activated.version == 3
+    assert store.effective_config().session.idle_warning_s == 100
+    assert store.active_rejection is None  # the fix is in force: nothing left to report
+
+
+def probation_after_start(store: RemoteConfigStore, key, clock: FakeClock) -> ConfigProbation:
+    """Version 1 is activated, then the kiosk restarts on it: the start that applies it."""
+    store.accept(sign_document(signed_part(1), key))
+    store.activate(session_running=False)
+    probation = ConfigProbation(store, clock, window_s=600)
+    assert probation.version == 1
+    return probation
+
+
+def test_probation_rolls_back_a_start_that_never_reaches_the_central_service(store, key, clock) -> None:
+    probation = probation_after_start(store, key, clock)
+    clock.advance(300)
+    assert probation.check(answered=False, session_running=False) is False  # still within the window
+    clock.advance(301)
+    assert probation.check(answered=False, session_running=True) is False  # never during a session
+    assert store.active_version == 1
+    assert probation.check(answered=False, session_running=False) is True
+    assert store.active_version == 0 and store.effective_config().session.idle_warning_s == 60
+    assert store.activate(session_running=False) is None  # not re-activated at the next idle moment
+    assert probation.check(answered=False, session_running=False) is False  # decided once
+    # The next start runs the local config: nothing is on probation.
+    assert ConfigProbation(store, clock).version is None
+
+
+def test_probation_keeps_a_document_once_a_heartbeat_is_answered(store, key, clock) -> None:
+    probation = probation_after_start(store, key, clock)
+    assert probation.check(answered=True, session_running=False) is False
+    clock.advance(3600)
+    assert probation.check(answered=False, session_running=False) is False  # confirmed: kept for good
+    assert store.active_version == 1 and store.active_rejection is None
+    assert ConfigProbation(store, clock).version is None  # a later start does not watch it again
+
+
+def test_probation_is_not_decided_by_a_start_that_runs_the_previous_config(store, key, clock) -> None:
+    probation = ConfigProbation(store, clock, window_s=600)  # this start runs the local config
+    store.accept(sign_document(signed_part(1), key))
+    store.activate(session_running=False)  # applies from the next start, not this one
+    clock.advance(601)
+    assert probation.check(answered=False, session_running=False) is False
+    assert store.active_version == 1 and store.probation_version == 1

@@ -13,6 +13,7 @@ import pytest
 
 from offline_cache.ids import is_application_id, new_application_id
 from offline_cache.outbox import (
+    UNREADABLE,
     ConflictingApplication,
     Outbox,
     SaveFailed,
@@ -287,3 +288,45 @@ def test_ordinary_schedules_are_kept(outbox: Outbox, clock) -> None:
     outbox.mark_retry(app_id, next_attempt_at=clock.now + 6 * 3600, status=429, error="HTTP 429")
     assert outbox.claim_due() == []
     assert outbox.next_due_at() == clock.now + 6 * 3600
+    clock.advance(-2)  # an ordinary time-sync step does not cut the server's Retry-After short
+    assert outbox.claim_due() == []
+    assert outbox.next_due_at() == clock.now + 2 + 6 * 3600
+
+
+def test_rows_scheduled_while_the_clock_was_hours_ahead_are_due_once_it_is_corrected(
+    outbox: Outbox, clock
+) -> None:
+    retried, leased, opened = (new_application_id(now_ms=i) for i in (1, 2, 3))
+    for app_id in (retried, leased, opened):
+        outbox.add(app_id, PAYLOAD)
+    # The kiosk booted with its clock 8 h ahead (an RTC kept in local time): the server refused
+    # one request (401, clock skew) and the row was scheduled for a retry; two were in flight.
+    outbox.claim(retried)
+    outbox.mark_retry(retried, next_attempt_at=clock.now + 60, status=401, error="HTTP 401")
+    outbox.claim(leased)
+    outbox.claim(opened)
+    clock.advance(-8 * 3600)  # time sync corrects the clock
+    assert outbox.next_due_at() == clock.now
+    assert [c.application_id for c in outbox.claim_due(limit=2)] == [retried, leased]
+    assert outbox.claim(opened) is not None  # the citizen waiting at the screen is not held up
+
+
+def test_saving_works_at_once_after_the_device_key_changed(tmp_path: Path, clock) -> None:
+    path = tmp_path / "o.db"
+    before = Outbox(path, Sealer(os.urandom(32), rotation_seconds=24 * 3600), clock=clock)
+    old_id = new_application_id(now_ms=1)
+    before.add(old_id, PAYLOAD)
+    before.close()
+
+    # The key file was lost and recreated: the current data key can no longer be unwrapped.
+    clock.advance(60)
+    after = Outbox(path, Sealer(os.urandom(32), rotation_seconds=24 * 3600), clock=clock)
+    new_id = new_application_id(now_ms=2)
+    after.add(new_id, PAYLOAD)
+    claims = after.claim_due(limit=10)
+    assert [(c.application_id, c.payload) for c in claims] == [(new_id, PAYLOAD)]
+    old = after.info(old_id)
+    assert old.state is State.DEAD and old.last_error == UNREADABLE  # kept, reported, not lost
+    after.mark_delivered(new_id, b'{"outcome": "approved"}')
+    assert after.decision_for(new_id) == b'{"outcome": "approved"}'
+    after.close()

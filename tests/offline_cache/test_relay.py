@@ -300,3 +300,22 @@ def test_a_hold_set_under_a_wrong_clock_is_forgotten(
     relay = make_relay(outbox, make_transport(fault_server.base_url), clock)
     relay._hold_until = clock.now + 365 * 86400  # set while the clock ran a year ahead
     assert [r.status for r in relay.run_once()] == [AttemptStatus.DELIVERED]
+
+
+def test_a_clock_hours_ahead_then_corrected_does_not_stall_the_backlog(
+    outbox: Outbox, fault_server, make_transport, clock
+) -> None:
+    # The kiosk boots with its RTC three hours ahead (local time kept in the RTC): the service
+    # refuses the request (401, clock skew) and the relay holds the backlog for a short backoff,
+    # counted on the wrong clock. NTP then sets the clock back three hours.
+    clock.advance(3 * 3600)
+    fault_server.push("status", 401)
+    app_id = new_application_id()
+    outbox.add(app_id, PAYLOAD)
+    relay = make_relay(outbox, make_transport(fault_server.base_url), clock)
+    (refused,) = relay.run_once()
+    assert refused.status is AttemptStatus.RETRY
+    clock.advance(-3 * 3600)
+    clock.advance(POLICY.base_s + 0.01)
+    assert [r.status for r in relay.run_once()] == [AttemptStatus.DELIVERED]
+    assert outbox.info(app_id).state is State.DONE

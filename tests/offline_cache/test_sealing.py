@@ -157,3 +157,16 @@ def test_the_current_key_is_never_taken_from_another_database_or_a_rolled_back_t
     kept = seal(sealer, third, "e", b"kept")
     assert sealer.wrapped_key(third, kept.key_id) is not None
     assert open_(Sealer(device_key, rotation_seconds=86400), third, "e", kept) == b"kept"
+
+
+def test_a_new_device_key_gets_a_new_current_data_key_at_once(conn: sqlite3.Connection) -> None:
+    old_record = seal(Sealer(os.urandom(32), rotation_seconds=86400), conn, "r1", b"old")
+    sealer = Sealer(os.urandom(32), rotation_seconds=86400)
+    new_record = seal(sealer, conn, "r2", b"new", now=10.0)  # well before the rotation is due
+    assert new_record.key_id != old_record.key_id
+    assert open_(sealer, conn, "r2", new_record) == b"new"
+    with pytest.raises(SealingError):
+        open_(sealer, conn, "r1", old_record)
+    # The old key is retired, not destroyed: its records are reported, and shredded only by purge.
+    assert sealer.retired_key_ids(conn) == [old_record.key_id]
+    assert seal(sealer, conn, "r3", b"again", now=20.0).key_id == new_record.key_id

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from offline_cache.ids import new_application_id
-from offline_cache.outbox import Outbox, SaveFailed, State
+from offline_cache.outbox import UNREADABLE, Outbox, SaveFailed, State
 from offline_cache.sealing import Sealer
 
 PAYLOAD = json.dumps({"item_code": "demo", "form": {"note": "x" * 2000}}).encode()
@@ -60,6 +62,111 @@ def test_corrupt_database_is_moved_aside_and_a_new_one_started(tmp_path: Path, c
     again = Outbox(path, make_sealer(), clock=clock)
     assert again.startup_alert is None and again.info(app_id) is not None
     again.close()
+
+
+def break_a_check_constraint(path: Path, bad_id: str) -> None:
+    """Store a row with an unknown state, as damage could: `integrity_check` reports it."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA ignore_check_constraints = ON")
+    conn.execute(
+        "INSERT INTO outbox (application_id, created_at, fingerprint, schema_version, key_id, payload, "
+        "state, next_attempt_at, updated_at) VALUES (?, 0, 'f', 1, 'k', x'00', 'garbled', 0, 0)",
+        (bad_id,),
+    )
+    conn.commit()
+    conn.close()
+
+
+def tear_the_outbox_index(path: Path, bad_id: str) -> None:
+    """Overwrite the page of the outbox's primary-key index with noise; the table itself still reads."""
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    (page,) = conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'outbox'"
+    ).fetchone()
+    conn.close()
+    damage(path, (page - 1) * page_size, page_size)
+
+
+@pytest.mark.parametrize("damaged_by", [break_a_check_constraint, tear_the_outbox_index])
+def test_what_a_damaged_database_still_holds_is_recovered(tmp_path: Path, clock, damaged_by) -> None:
+    path = tmp_path / "outbox.db"
+    box = Outbox(path, make_sealer(), clock=clock)
+    pending = [new_application_id(now_ms=i) for i in range(3)]
+    in_flight, dead, delivered = (new_application_id(now_ms=i) for i in range(3, 6))
+    for app_id in [*pending, in_flight, dead, delivered]:
+        box.add(app_id, PAYLOAD)
+    decision = json.dumps({"application_id": delivered, "outcome": "approved"}).encode()
+    box.claim(delivered)
+    box.mark_delivered(delivered, decision)
+    box.claim(dead)
+    box.mark_dead(dead, status=422, error="HTTP 422")
+    box.claim(in_flight)
+    box.close()  # checkpoints the WAL: everything is in the main file now
+    bad_id = new_application_id(now_ms=9)
+    damaged_by(path, bad_id)
+    damaged = hashlib.sha256(path.read_bytes()).hexdigest()
+    checker = sqlite3.connect(path)
+    with pytest.raises(sqlite3.DatabaseError):  # a report of damage, or an error reading it
+        if checker.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            raise sqlite3.DatabaseError("integrity check failed")
+    checker.close()
+
+    box = Outbox(path, make_sealer(), clock=clock)
+    (kept,) = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name]
+    assert hashlib.sha256(kept.read_bytes()).hexdigest() == damaged  # kept as it was, for technicians
+    alert = box.startup_alert
+    assert alert is not None and kept.name in alert
+    assert "5 application(s) recovered (4 to deliver, 1 dead-lettered)" in alert
+    assert "1 delivered record(s)" in alert
+    assert box._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert box.status().counts == {"ready": 4, "in_flight": 0, "done": 1, "dead": 1}
+    # Every waiting application can be opened and sent, the one that was in flight included.
+    claims = box.claim_due(limit=10)
+    assert sorted(c.application_id for c in claims) == sorted([*pending, in_flight])
+    assert all(c.payload == PAYLOAD for c in claims)
+    assert box.info(in_flight).attempts == 2
+    assert box.info(bad_id) is None
+    dead_row = box.info(dead)
+    assert dead_row.state is State.DEAD and dead_row.last_status == 422 and dead_row.attempts == 1
+    assert box.decision_for(delivered) == decision
+    box.close()
+
+    again = Outbox(path, make_sealer(), clock=clock)
+    assert again.startup_alert is None and again.status().counts["in_flight"] == 0
+    again.close()
+
+
+def test_a_damaged_database_with_nothing_readable_still_starts_empty(tmp_path: Path, clock) -> None:
+    path = tmp_path / "outbox.db"
+    filled_outbox(path, clock, rows=3)
+    damage(path, 0, path.stat().st_size)  # noise from the header on
+
+    box = Outbox(path, make_sealer(), clock=clock)
+    alert = box.startup_alert
+    assert alert is not None and "no application could be recovered" in alert and ".corrupt-" in alert
+    assert box.status().counts == {"ready": 0, "in_flight": 0, "done": 0, "dead": 0}
+    app_id = new_application_id()
+    box.add(app_id, PAYLOAD)
+    assert [c.payload for c in box.claim_due()] == [PAYLOAD]
+    box.close()
+
+
+def test_recovered_rows_whose_data_key_is_lost_are_kept_as_dead_letters(tmp_path: Path, clock) -> None:
+    path = tmp_path / "outbox.db"
+    ids = filled_outbox(path, clock, rows=2)
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TABLE data_keys")  # the wrapped data keys are gone with the damage
+    conn.commit()
+    conn.close()
+    break_a_check_constraint(path, new_application_id())
+
+    box = Outbox(path, make_sealer(), clock=clock)
+    assert box.startup_alert is not None and "2 application(s) recovered" in box.startup_alert
+    assert box.claim_due(limit=10) == []
+    assert [(row.state, row.last_error) for row in box.rows()] == [(State.DEAD, UNREADABLE)] * 2
+    assert sorted(row.application_id for row in box.rows()) == sorted(ids)
+    box.close()
 
 
 def test_healthy_database_raises_no_alert(tmp_path: Path, clock) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +21,10 @@ from kiosk.events import (
     Event,
     TechnicianAlertDidRaise,
 )
-from kiosk.submissions import Queued, SaveFailed, Submissions
-from offline_cache.outbox import State
-from offline_cache.sync import AUTH_PROBLEM, RetryPolicy
+from kiosk.submissions import ApiTransport, Queued, SaveFailed, Submissions
+from offline_cache.outbox import Outbox, State
+from offline_cache.sealing import Sealer
+from offline_cache.sync import AUTH_PROBLEM, Relay, RetryPolicy
 from tests.support.central import CentralServer, person, running_central
 
 FUND_RETIREMENT = "411700-GJJ-0901"
@@ -214,3 +216,52 @@ def test_a_damaged_stored_decision_is_not_shown(submissions: Submissions) -> Non
     blob = conn.execute("SELECT decision FROM delivered").fetchone()[0]
     conn.execute("UPDATE delivered SET decision = ?", (blob[:-1] + bytes([blob[-1] ^ 1]),))
     assert submissions.decision_for(saved.application_id) is None  # the flow asks the service instead
+
+
+class GatedTransport:
+    """The kiosk's own transport; the first delivery waits at a gate until ``gate`` is set."""
+
+    def __init__(self, inner: ApiTransport) -> None:
+        self.inner = inner
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+        self.calls = 0
+
+    def deliver(self, key: str, payload: bytes) -> bytes:
+        self.calls += 1
+        if self.calls == 1:
+            self.entered.set()
+            self.gate.wait(10)
+        return self.inner.deliver(key, payload)
+
+
+def test_the_citizen_gets_the_decision_when_the_relay_took_the_application_first(
+    tmp_path: Path, server: CentralServer, events: list[Event]
+) -> None:
+    with server.client(read_timeout=10.0) as client:
+        outbox = Outbox(tmp_path / "outbox.db", Sealer(bytes(range(32)), rotation_seconds=86400.0))
+        transport = GatedTransport(ApiTransport(client))
+        relay = Relay(outbox, transport, policy=NO_WAIT)
+
+        def sleep(seconds: float) -> None:
+            # The citizen's attempt is now waiting on the relay's: let the relay's attempt finish.
+            transport.gate.set()
+            time.sleep(seconds)
+
+        subs = Submissions(outbox, relay, publish=events.append, sleep=sleep)
+        try:
+            saved = subs.save(FUND_RETIREMENT, applicant(), form(), None)
+            racing = threading.Thread(target=relay.run_once)  # the relay's pass takes the fresh row
+            racing.start()
+            assert transport.entered.wait(10)
+            result = subs.submit_now(saved.application_id)
+            transport.gate.set()
+            racing.join(10)
+            assert isinstance(result, Decision)  # not "queued, result by SMS"
+            assert result.application_id == saved.application_id and result.outcome == "approved"
+            assert ApplicationDidSubmit(saved.application_id, "approved") in events
+            assert ApplicationDidQueue(saved.application_id) not in events
+            assert transport.calls == 1 and server_copies(server, saved.application_id) == 1
+        finally:
+            transport.gate.set()
+            subs.close()

@@ -29,8 +29,15 @@ from ui.watchdog import start_watchdog
 WINDOW = b"import QtQuick\nWindow { width: 320; height: 240; visible: true; color: 'white' }\n"
 
 
+_SAY = threading.Lock()
+
+
 def say(text: str) -> None:
-    print(text, flush=True)
+    """One whole line per milestone: print() writes the text and its newline separately, so two
+    threads printing at once could merge their lines ("savingready") and the test miss both."""
+    with _SAY:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
 
 
 def main() -> int:
