@@ -22,6 +22,7 @@ Run: .venv/bin/python bench/central.py [--quick] [--backend sqlite|postgres|both
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -31,13 +32,19 @@ import socket
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
+
+from sqlalchemy import insert, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import Timings, ms, report  # noqa: E402
+from central.db import Database, RegistryRecordRow  # noqa: E402
+from central.registry_demo import make_id_number  # noqa: E402
 from kiosk.api_client import sign_request  # noqa: E402
 from tests.support.central import (  # noqa: E402
     CentralServer,
@@ -53,26 +60,61 @@ SERVICE_CPUS = {0}
 GENERATOR_CPUS = {1}
 
 
-def application() -> bytes:
-    return json.dumps(
-        {
-            "item_code": "411700-GJJ-0901",
-            "applicant": {"name": CITIZEN.name, "id_number": CITIZEN.id_number, "phone": CITIZEN.phone},
-            "form": {"withdrawal_amount": "100.00", "bank_card_number": "6222020200112233445"},
-        }
-    ).encode()
+# More retirees than one service gets decisions in a run (warm-up and three levels, ~4,900): each
+# applies once, as in a real hall. One citizen applying thousands of times would measure the
+# look-up of their own earlier decisions (a withdrawal counts what earlier ones took) instead.
+APPLICANTS = 6000
+
+
+def seed_applicants(server: CentralServer, count: int = APPLICANTS) -> Iterator[bytes]:
+    """Register ``count`` retirees (the demo retiree's records under their own ID numbers) in the
+    service's registries; yields one application body per retiree, then starts over."""
+    table = RegistryRecordRow.__table__
+    db = Database(server.db_url)
+    try:
+        with db.write() as session:
+            records = session.execute(
+                select(RegistryRecordRow.registry_name, RegistryRecordRow.data).where(
+                    RegistryRecordRow.key == CITIZEN.id_number
+                )
+            ).all()
+            id_numbers = [
+                make_id_number(
+                    (date(1955, 1, 1) + timedelta(days=n // 100)).strftime("%Y%m%d"), n % 100, "male"
+                )
+                for n in range(count)
+            ]
+            session.execute(
+                insert(table),
+                [{"registry": r, "key": i, "data": d} for i in id_numbers for r, d in records],
+            )
+    finally:
+        db.dispose()
+    bodies = [
+        json.dumps(
+            {
+                "item_code": "411700-GJJ-0901",
+                "applicant": {"name": CITIZEN.name, "id_number": id_number, "phone": CITIZEN.phone},
+                "form": {"withdrawal_amount": "100.00", "bank_card_number": "6222020200112243445"},
+            }
+        ).encode()
+        for id_number in id_numbers
+    ]
+    return itertools.cycle(bodies)
 
 
 def signed_request(server: CentralServer, kind: str, body: bytes) -> bytes:
     """One complete HTTP/1.1 request, signed like the kiosk signs (fresh timestamp and nonce)."""
     if kind == "decision":
-        method, path = "POST", "/v1/applications"
-        extra = f"Idempotency-Key: {uuid.uuid4()}\r\nContent-Type: application/json\r\n"
+        method, path, key = "POST", "/v1/applications", str(uuid.uuid4())
+        extra = f"Idempotency-Key: {key}\r\nContent-Type: application/json\r\n"
     else:
-        method, path, body, extra = "GET", "/v1/appointments/zones", b"", ""
+        method, path, body, extra, key = "GET", "/v1/appointments/zones", b"", "", ""
     timestamp = str(int(time.time()))
     nonce = secrets.token_urlsafe(18)
-    signature = sign_request(server.secret, method, path, server.kiosk_id, timestamp, nonce, body)
+    signature = sign_request(
+        server.secret, method, path, server.kiosk_id, timestamp, nonce, body, idempotency_key=key
+    )
     head = (
         f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
         f"X-Kiosk-Id: {server.kiosk_id}\r\nX-Kiosk-Timestamp: {timestamp}\r\n"
@@ -113,10 +155,14 @@ class _Client:
         return int(head[0].split()[1]), body
 
 
-def drive(server: CentralServer, clients: int, per_client: int, kind: str) -> tuple[Timings, float, int]:
+def drive(
+    server: CentralServer, clients: int, per_client: int, kind: str, bodies: Iterator[bytes]
+) -> tuple[Timings, float, int]:
     """``clients`` connections each sending ``per_client`` requests in turn; latencies, rate, errors."""
-    body = application()
-    prepared = [[signed_request(server, kind, body) for _ in range(per_client)] for _ in range(clients)]
+    prepared = [
+        [signed_request(server, kind, next(bodies) if kind == "decision" else b"") for _ in range(per_client)]
+        for _ in range(clients)
+    ]
     selector = selectors.DefaultSelector()
     connections = []
     for requests in prepared:
@@ -218,15 +264,16 @@ def _measure_levels(
     label: str, server: CentralServer, pids: list[int], levels: list[int], total: int
 ) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
-    drive(server, 4, 25, "decision")  # warm up the service, its threads and its connection pool
-    drive(server, 4, 25, "read")
+    bodies = seed_applicants(server)
+    drive(server, 4, 25, "decision", bodies)  # warm up the service, its threads and its connection pool
+    drive(server, 4, 25, "read", bodies)
     for clients in levels:
         per_client = max(20, total // clients)
         service_before, own_before = _cpu_seconds(pids), _own_cpu_seconds()
-        decisions, rate, errors = drive(server, clients, per_client, "decision")
+        decisions, rate, errors = drive(server, clients, per_client, "decision", bodies)
         service_cpu = (_cpu_seconds(pids) - service_before) / len(decisions.samples)
         generator_cpu = (_own_cpu_seconds() - own_before) / len(decisions.samples)
-        reads, read_rate, read_errors = drive(server, clients, per_client, "read")
+        reads, read_rate, read_errors = drive(server, clients, per_client, "read", bodies)
         p99 = decisions.percentile(99)
         verdict = ""
         if clients == 16:

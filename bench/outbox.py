@@ -257,7 +257,7 @@ def drain_rate(directory: Path, count: int) -> tuple[float, float] | None:
         outbox = Outbox(directory / "drain.db", Sealer(os.urandom(32), rotation_seconds=86400.0))
         relay = Relay(outbox, ApiTransport(client), rng=random.Random(1))
         for i in range(count):
-            form = {"withdrawal_amount": f"{100 + i}.00", "bank_card_number": "6222020200112233445"}
+            form = {"withdrawal_amount": f"{100 + i}.00", "bank_card_number": "6222020200112243445"}
             body = application_body(FUND_RETIREMENT, applicant, form, None)
             outbox.add(new_application_id(), json.dumps(body, sort_keys=True, ensure_ascii=False).encode())
         start = time.perf_counter()

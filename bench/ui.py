@@ -211,7 +211,7 @@ def in_process() -> tuple[Timings, float, float]:
     ui.adapter.act("item", "HF-WITHDRAW-RETIRE")
     ui.adapter.act("begin", "")
     ui.journey.card_read(ZHANG)
-    for ch in "6222020200112233445":
+    for ch in "6222020200112243445":
         ui.adapter.act("key", ch)
     ui.adapter.act("next", "")
     for ch in "13800000000":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import time
 import traceback
@@ -66,8 +67,23 @@ class Services:
     clock: Callable[[], float]
 
 
+class _ProblemJSONResponse(JSONResponse):
+    """A JSONResponse that survives text UTF-8 cannot encode.
+
+    Python's json module accepts lone surrogates (``"\\ud800"``) in request bodies, and a problem
+    may echo a submitted key in ``errors[].field``; the plain response would then fail to encode
+    and the client would get a 500 instead of the problem. Such characters become "?"; every other
+    document renders to the same bytes as before.
+    """
+
+    def render(self, content: Any) -> bytes:
+        """The document as compact UTF-8 JSON (as JSONResponse), unencodable characters replaced."""
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+        return text.encode("utf-8", errors="replace")
+
+
 def _problem_response(error: ProblemError) -> JSONResponse:
-    return JSONResponse(
+    return _ProblemJSONResponse(
         error.document(), status_code=error.status, headers=error.headers(), media_type=PROBLEM_MEDIA_TYPE
     )
 

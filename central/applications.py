@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import time
 import uuid
@@ -30,14 +31,22 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from central.catalog import CatalogSnapshot, CatalogStore
-from central.db import ApplicationRow, Database, NotificationRow, RegistryRecordRow, RuleSetRow
+from central.db import (
+    ApplicationRow,
+    Database,
+    NotificationRow,
+    RegistryRecordRow,
+    RuleSetRow,
+    id_number_digest,
+)
 from central.forms import check_form
 from central.idnumber import is_valid_id_number, mask_phone
 from central.problems import ProblemError, not_found
-from central.rules import evaluate
+from central.rules import EarlierDecision, RuleSetError, evaluate
 from central.schemas import ApplicationIn, DecisionOut
 
 CHINA = timezone(timedelta(hours=8))  # no daylight saving time in China
+log = logging.getLogger(__name__)
 KEY_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 RULE_SET_CACHE_S = 1.0
 PARTNER_PREFIX = {"yueyang": "YY", "changzhi": "CZ", "xiantao": "XT", "qianjiang": "QJ"}
@@ -60,6 +69,17 @@ _REGISTRY_RECORDS = select(_REGISTRY.c.registry, _REGISTRY.c.key, _REGISTRY.c.da
 _REGISTRY_RECORD = select(_REGISTRY.c.data).where(
     _REGISTRY.c.registry == bindparam("registry"), _REGISTRY.c.key == bindparam("key")
 )
+# The applicant's earlier decisions on an item, oldest first (refused and forwarded ones included:
+# the rules choose which outcomes count).
+_EARLIER_DECISIONS = (
+    select(_APPLICATIONS.c.outcome, _APPLICATIONS.c.decided_at, _APPLICATIONS.c.request)
+    .where(
+        _APPLICATIONS.c.applicant_sha256 == bindparam("applicant_sha256"),
+        _APPLICATIONS.c.item_code == bindparam("item_code"),
+        _APPLICATIONS.c.state == "done",
+    )
+    .order_by(_APPLICATIONS.c.id)
+)
 # PostgreSQL: the whole decided row (its number drawn beforehand) and its SMS in one statement.
 _NEXT_APPLICATION_ID = select(func.nextval(func.pg_get_serial_sequence("applications", "id")))
 _DECIDED_ROW_COLUMNS = (
@@ -71,6 +91,7 @@ _DECIDED_ROW_COLUMNS = (
     "claim_token",
     "claimed_at",
     "item_code",
+    "applicant_sha256",
     "request",
     "outcome",
     "response",
@@ -170,6 +191,7 @@ class ApplicationService:
             "claim_token": uuid.uuid4().hex,
             "claimed_at": now,
             "item_code": item["code"],
+            "applicant_sha256": id_number_digest(application.applicant.id_number),
             "request": request,
             "created_at": now,
         }
@@ -532,7 +554,39 @@ class ApplicationService:
                     ).scalar_one_or_none()
                 return dict(found) if found is not None else None
 
-            decision = evaluate(rule_set, identity, form, read_registry, self._now().astimezone(CHINA).date())
+            def read_earlier() -> list[EarlierDecision]:
+                # The registries do not learn of this service's decisions: its own earlier approvals
+                # are what keeps an entitlement from being granted twice.
+                found = connection.execute(
+                    _EARLIER_DECISIONS,
+                    {"applicant_sha256": id_number_digest(identity["id_number"]), "item_code": item["code"]},
+                )
+                return [
+                    EarlierDecision(
+                        str(outcome),
+                        _aware(decided_at).astimezone(CHINA).date(),
+                        dict((request or {}).get("form") or {}),
+                    )
+                    for outcome, decided_at, request in found
+                    if outcome is not None and decided_at is not None
+                ]
+
+            try:
+                decision = evaluate(
+                    rule_set,
+                    identity,
+                    form,
+                    read_registry,
+                    self._now().astimezone(CHINA).date(),
+                    read_earlier,
+                )
+            except RuleSetError as error:
+                # A rule set stored before rule sets were fully validated: staff decide instead of
+                # every submission failing (and kiosks retrying) until it is replaced.
+                log.error(
+                    "rule set %s %s cannot be applied: %s", item["code"], rule_set.get("version"), error
+                )
+                return "manual_review", None, []
         return decision.outcome, decision.rule_set_version, [c.document() for c in decision.conditions]
 
     def _active_rule_set(self, item_code: str) -> dict[str, Any] | None:
@@ -618,9 +672,32 @@ class ApplicationService:
             }
         return view
 
+    def _own_row(self, kiosk_id: str, application_id: str) -> Any:
+        """The application this kiosk submitted; a 404 problem for any other (even if another
+        kiosk has one with this id)."""
+        if not KEY_PATTERN.match(application_id):
+            raise not_found("application")
+        row = self._find(kiosk_id, application_id.lower())
+        if row is None:
+            raise not_found("application")
+        return row
+
     def request_review(self, kiosk_id: str, application_id: str, reason: str) -> tuple[int, dict[str, Any]]:
-        """Record the applicant's request for a person to review a rejection (idempotent)."""
-        row = self._row_for_reading(kiosk_id, application_id)
+        """Record the applicant's request for a person to review a rejection (idempotent).
+
+        Only on the requesting kiosk's own application (a 404 problem otherwise): a status may be
+        read at any kiosk, but a request made in the applicant's name is filed where they applied.
+        A reason that is only whitespace is a 422 problem, like an empty one.
+        """
+        if not reason.strip():
+            raise ProblemError(
+                422,
+                "invalid-request",
+                "Invalid request",
+                "The request does not match the schema.",
+                extra={"errors": [{"field": "body.reason", "problem_en": "The reason must not be blank."}]},
+            )
+        row = self._own_row(kiosk_id, application_id)
         if row.state != "done" or row.outcome != "rejected":
             raise ProblemError(
                 409,
@@ -636,7 +713,7 @@ class ApplicationService:
                 .where(ApplicationRow.id == row.id, ApplicationRow.review_requested_at.is_(None))
                 .values(review_requested_at=self._now(), review_reason=reason.strip())
             )
-        refreshed = self._row_for_reading(kiosk_id, application_id)
+        refreshed = self._own_row(kiosk_id, application_id)
         return 202, self._current_view(refreshed)
 
 

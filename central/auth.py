@@ -3,8 +3,9 @@
 Checks, in order: the four headers are present and well formed; behind a proxy that verifies kiosk
 certificates (mutual TLS), the kiosk id the proxy vouches for in its own header is the signed one;
 the timestamp lies within ±300 s of the server clock; the kiosk is known and not revoked; the
-signature matches; the nonce has not been seen before. Only a request that passes every check
-records its nonce, so a refused request stores nothing. Every failure is a 401 problem whose detail
+signature (which covers the Idempotency-Key header too) matches; the nonce has not been seen
+before. Only a request that passes every check records its nonce, so a refused request stores
+nothing. Every failure is a 401 problem whose detail
 names the failed check (the answer for a stale timestamp includes the server time so a kiosk can
 report its clock offset).
 """
@@ -89,8 +90,18 @@ class KioskAuthenticator:
         secret = self._secret_of(kiosk_id)
         if secret is None:
             raise unauthorized("Unknown or revoked kiosk.")
+        # The first Idempotency-Key header, as the routes read it: the one the signature must cover.
+        idempotency_key = headers.get(signing.HEADER_IDEMPOTENCY_KEY, "")
         if not signing.signature_matches(
-            secret.encode("ascii"), signature, method, path, kiosk_id, timestamp, nonce, body
+            secret.encode("ascii"),
+            signature,
+            method,
+            path,
+            kiosk_id,
+            timestamp,
+            nonce,
+            body,
+            idempotency_key=idempotency_key,
         ):
             raise unauthorized("The signature does not match the request.")
         self._record_nonce(kiosk_id, nonce, int(now))

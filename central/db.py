@@ -8,12 +8,13 @@ hit. PostgreSQL needs no lock: uniqueness and row locks do the work.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -22,14 +23,19 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Float,
+    Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
+    inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -104,16 +110,35 @@ class RegistryRecordRow(Base):
     """A record of one of the government registries the rules look up."""
 
     __tablename__ = "registry_records"
+    # A decision reads all registries of one person at once (by key): without this index that is a
+    # scan of every record of every resident.
+    __table_args__ = (Index("ix_registry_records_key", "key"),)
     registry_name: Mapped[str] = mapped_column("registry", String(40), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+def id_number_digest(id_number: str) -> str:
+    """SHA-256 (hex) of an applicant's ID number: the fixed-width key of their earlier applications.
+
+    Not a protection of the number (the application's request document holds it anyway): it lets
+    the applicant's earlier decisions on an item be found through an index.
+    """
+    return hashlib.sha256(id_number.encode("utf-8")).hexdigest()
+
+
 class ApplicationRow(Base):
-    """An application; (kiosk_id, application_id) is the permanent idempotency key."""
+    """An application; (kiosk_id, application_id) is the permanent idempotency key.
+
+    ``applicant_sha256`` is :func:`id_number_digest` of the applicant's ID number, written with the
+    row; with ``item_code`` it finds the applicant's earlier decisions on the item.
+    """
 
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("kiosk_id", "application_id", name="uq_applications_kiosk_app"),)
+    __table_args__ = (
+        UniqueConstraint("kiosk_id", "application_id", name="uq_applications_kiosk_app"),
+        Index("ix_applications_applicant_item", "applicant_sha256", "item_code"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kiosk_id: Mapped[str] = mapped_column(String(64))
     application_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -122,6 +147,7 @@ class ApplicationRow(Base):
     claim_token: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     item_code: Mapped[str] = mapped_column(String(40))
+    applicant_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -231,8 +257,61 @@ def _migration_2_admin_config_keys(connection: Any) -> None:
     connection.execute(text("DELETE FROM config_documents"))
 
 
+def _migration_3_applicant_digest(connection: Any) -> None:
+    # Rules look at the applicant's earlier decisions on an item (so that an entitlement is not paid
+    # twice): the ID number's digest gets its own indexed column. A database created after this
+    # change already has both from migration 1.
+    applications = cast(Table, ApplicationRow.__table__)
+    if not inspect(connection).has_table("applications"):
+        applications.create(connection)  # with the column and its index
+        return
+    if "applicant_sha256" not in {c["name"] for c in inspect(connection).get_columns("applications")}:
+        connection.execute(text("ALTER TABLE applications ADD COLUMN applicant_sha256 VARCHAR(64)"))
+    for index in applications.indexes:
+        if index.name == "ix_applications_applicant_item":
+            index.create(connection, checkfirst=True)
+    # Applications stored before: the digest of the ID number in their request, in batches.
+    pending = (
+        select(applications.c.id, applications.c.request)
+        .where(applications.c.applicant_sha256.is_(None), applications.c.id > bindparam("after"))
+        .order_by(applications.c.id)
+        .limit(1000)
+    )
+    fill = (
+        update(applications)
+        .where(applications.c.id == bindparam("row_id"))
+        .values(applicant_sha256=bindparam("digest"))
+    )
+    after = 0
+    while batch := connection.execute(pending, {"after": after}).all():
+        digests = []
+        for row_id, request in batch:
+            id_number = ((request or {}).get("applicant") or {}).get("id_number")
+            if isinstance(id_number, str):
+                digests.append({"row_id": row_id, "digest": id_number_digest(id_number)})
+        if digests:
+            connection.execute(fill, digests)
+        after = batch[-1][0]
+
+
+def _migration_4_registry_key_index(connection: Any) -> None:
+    # The registries are looked up by key alone (one person's records in every registry): the
+    # primary key starts with the registry name and cannot serve that.
+    records = cast(Table, RegistryRecordRow.__table__)
+    if not inspect(connection).has_table("registry_records"):
+        records.create(connection)  # with its index
+        return
+    for index in records.indexes:
+        index.create(connection, checkfirst=True)
+
+
 # Ordered, append-only: a new schema change is a new function at the end.
-MIGRATIONS: tuple[Callable[[Any], None], ...] = (_migration_1_initial, _migration_2_admin_config_keys)
+MIGRATIONS: tuple[Callable[[Any], None], ...] = (
+    _migration_1_initial,
+    _migration_2_admin_config_keys,
+    _migration_3_applicant_digest,
+    _migration_4_registry_key_index,
+)
 
 
 # A write that nobody waits for (a request's nonce) is committed at the latest this long after it

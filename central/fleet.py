@@ -37,6 +37,9 @@ from central.signing import KIOSK_ID_PATTERN
 
 MAX_DOCUMENT_BYTES = 256 * 1024  # the kiosks' own limit
 DOCUMENT_TYPE = "kiosk-config"
+# The column is a 32-bit INTEGER on PostgreSQL; a version at SQLite's 64-bit limit would also leave
+# no higher version to publish, freezing the fleet's configuration for good.
+MAX_CONFIG_VERSION = 2**31 - 1
 GROUP_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 HEARTBEAT_INTERVAL_S = 60
 OFFLINE_AFTER_S = 3 * HEARTBEAT_INTERVAL_S
@@ -232,13 +235,19 @@ class FleetService:
         """Check and store an administrator-signed document verbatim; returns what was stored.
 
         Raises 422 problems for a malformed document, an unregistered key, a bad signature, a bad
-        version or scope, and 409 when the version is not above every stored one. Nothing is stored
-        unless every check passes.
+        version (not an integer from 1 to ``MAX_CONFIG_VERSION``) or scope, and 409 when the version
+        is not above every stored one. Nothing is stored unless every check passes.
         """
         key_id, signed = self._verified_payload(raw)
         version = signed.get("version")
-        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            raise _refused("invalid-config-version", "version must be a positive integer.")
+        if (
+            not isinstance(version, int)
+            or isinstance(version, bool)
+            or not 1 <= version <= MAX_CONFIG_VERSION
+        ):
+            raise _refused(
+                "invalid-config-version", f"version must be an integer from 1 to {MAX_CONFIG_VERSION}."
+            )
         kind, target = _scope_of(signed.get("scope"))
         with self._db.write() as session:
             if not self._db.is_sqlite:

@@ -2,7 +2,8 @@
 
 The catalogue is data: an item can be added, changed or retired while kiosks run; every change
 gives the catalogue a new version (and so a new ETag). A rule set is stored as a new version and
-made active; earlier versions are kept, so a decision's recorded version can always be looked up.
+made active; earlier versions are kept and never rewritten, so a decision's recorded version can
+always be looked up and still says what was checked.
 """
 
 from __future__ import annotations
@@ -14,7 +15,21 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from central.db import CatalogItemRow, CatalogStateRow, Database, RuleSetRow
+from central.problems import ProblemError
 from central.rules import validate_rule_set
+
+
+class RuleSetVersionExists(ProblemError):
+    """409: the item already has this rule-set version with another definition (publish a new one)."""
+
+    def __init__(self, item_code: str, version: str) -> None:
+        super().__init__(
+            409,
+            "rule-set-version-exists",
+            "Rule-set version already published",
+            f"Version {version!r} of the rule set of {item_code} is already published with other "
+            "conditions; decisions cite it, so a change needs a new version.",
+        )
 
 
 def load_catalog(db: Database, catalog: dict[str, Any]) -> str:
@@ -73,11 +88,22 @@ def retire_catalog_item(db: Database, code: str) -> str | None:
         return _bump_version(session)
 
 
+def _canonical(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def load_rule_set(db: Database, rule_set: dict[str, Any]) -> None:
-    """Store a rule set version and make it the item's active one (earlier versions are kept)."""
+    """Store a rule set version and make it the item's active one (earlier versions are kept).
+
+    A version that exists already is only made active again, and only when ``rule_set`` is the
+    same document (publishing it twice, or going back to it); with another definition it raises
+    :class:`RuleSetVersionExists` and nothing changes. Raises RuleSetError for a malformed document.
+    """
     validate_rule_set(rule_set)
     with db.write() as session:
         existing = session.get(RuleSetRow, (rule_set["item_code"], rule_set["version"]))
+        if existing is not None and _canonical(existing.definition) != _canonical(rule_set):
+            raise RuleSetVersionExists(rule_set["item_code"], rule_set["version"])
         for row in session.execute(
             select(RuleSetRow).where(RuleSetRow.item_code == rule_set["item_code"])
         ).scalars():
@@ -92,4 +118,4 @@ def load_rule_set(db: Database, rule_set: dict[str, Any]) -> None:
                 )
             )
         else:
-            existing.definition, existing.active = rule_set, True
+            existing.active = True

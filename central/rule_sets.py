@@ -2,6 +2,11 @@
 
 Five items have rules written out in full; the other instant items get the baseline rule set
 (identity checked, household or company on record) until their own rules are written.
+
+A published version is never changed: a change to a rule set below needs a new ``version``.
+The registries are not updated by the service's own decisions, so the rules also look at the
+applicant's earlier decisions: a one-off item (an allowance, an enrolment, a deregistration) is
+approved once, and a withdrawal counts what earlier applications already took from the balance.
 """
 
 from __future__ import annotations
@@ -10,6 +15,13 @@ from typing import Any
 
 CITY = "411700"
 RETIREMENT_AGE = {"by_sex": {"male": 60, "female": 55}}
+# The social-insurance record says the person still works (and pays in) through an employer.
+STILL_EMPLOYED = {
+    "all": [
+        {"lookup": "social_insurance", "key": "identity.id_number", "as": "insurance"},
+        {"ref": "record.insurance.status", "op": "eq", "value": "employed"},
+    ]
+}
 
 
 def _c(
@@ -35,6 +47,18 @@ def _c(
     }
 
 
+def _once(what_zh: str, what_en: str, *, same: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The condition of a one-off item: no earlier approval (for the same ``same`` form values)."""
+    return _c(
+        "not_already_approved",
+        {"not": {"earlier": ["approved"], "same": list(same)}},
+        f"此前未批准过{what_zh}。",
+        f"No {what_en} has been approved before.",
+        f"{what_zh}已于 {{earlier.decided_on}} 批准，无需重复申请。",
+        f"The {what_en} was already approved on {{earlier.decided_on}}; it is not granted twice.",
+    )
+
+
 ID_VALID = _c(
     "applicant_identity_valid",
     {"ref": "identity.id_number", "op": "valid_id_number"},
@@ -46,7 +70,7 @@ ID_VALID = _c(
 
 HOISTING_DEREGISTRATION: dict[str, Any] = {
     "item_code": f"{CITY}-ZJ-0901",
-    "version": "2026.3",
+    "version": "2026.4",
     "title_zh": "建筑起重设备注销备案",
     "conditions": [
         ID_VALID,
@@ -111,6 +135,11 @@ HOISTING_DEREGISTRATION: dict[str, Any] = {
             "The equipment has already been deregistered.",
             requires=("equipment_on_record",),
         ),
+        _once(
+            "该设备的注销备案",
+            "deregistration of this equipment",
+            same=("form.equipment_record_number",),
+        ),
         _c(
             "equipment_dismantled",
             {"ref": "record.equipment.status", "op": "eq", "value": "dismantled"},
@@ -125,7 +154,7 @@ HOISTING_DEREGISTRATION: dict[str, Any] = {
 
 PROVIDENT_FUND_RETIREMENT: dict[str, Any] = {
     "item_code": f"{CITY}-GJJ-0901",
-    "version": "2026.2",
+    "version": "2026.3",
     "title_zh": "住房公积金退休提取",
     "conditions": [
         ID_VALID,
@@ -168,7 +197,14 @@ PROVIDENT_FUND_RETIREMENT: dict[str, Any] = {
                             {"ref": "record.insurance.status", "op": "eq", "value": "retired"},
                         ]
                     },
-                    {"ref": "derived.age", "op": "ge", "value": RETIREMENT_AGE},
+                    # The age stands in for a missing pension record, never against one that says
+                    # the person still works (retirement is being deferred, and may be by choice).
+                    {
+                        "all": [
+                            {"ref": "derived.age", "op": "ge", "value": RETIREMENT_AGE},
+                            {"not": STILL_EMPLOYED},
+                        ]
+                    },
                 ]
             },
             "申请人已办理退休或达到法定退休年龄。",
@@ -196,11 +232,18 @@ PROVIDENT_FUND_RETIREMENT: dict[str, Any] = {
         ),
         _c(
             "amount_within_balance",
-            {"ref": "form.withdrawal_amount", "op": "le", "other": "record.fund.balance"},
-            "提取金额不超过账户余额。",
-            "The amount does not exceed the balance.",
-            "提取金额超过账户余额。",
-            "The amount exceeds the account balance.",
+            {
+                # Earlier withdrawals, approved or awaiting staff, are not yet off the registry's balance.
+                "ref": "form.withdrawal_amount",
+                "plus": "earlier.sum.withdrawal_amount",
+                "op": "le",
+                "other": "record.fund.balance",
+            },
+            "提取金额不超过账户可提取余额。",
+            "The amount does not exceed the balance available.",
+            "提取金额超过账户可提取余额（此前已批准或待审核的提取共 {earlier.sum.withdrawal_amount} 元）。",
+            "The amount exceeds the balance available "
+            "({earlier.sum.withdrawal_amount} yuan already approved or awaiting review).",
             requires=("account_found", "amount_positive"),
         ),
     ],
@@ -235,7 +278,7 @@ SOCIAL_INSURANCE_CERTIFICATE: dict[str, Any] = {
 
 OLD_AGE_ALLOWANCE: dict[str, Any] = {
     "item_code": f"{CITY}-MZ-0901",
-    "version": "2026.1",
+    "version": "2026.2",
     "title_zh": "高龄津贴申领",
     "conditions": [
         ID_VALID,
@@ -292,12 +335,13 @@ OLD_AGE_ALLOWANCE: dict[str, Any] = {
             "The allowance is already being paid.",
             requires=("applicant_identity_valid",),
         ),
+        _once("高龄津贴申领", "allowance application"),
     ],
 }
 
 FLEXIBLE_EMPLOYMENT_ENROLMENT: dict[str, Any] = {
     "item_code": f"{CITY}-RS-0902",
-    "version": "2026.1",
+    "version": "2026.2",
     "title_zh": "灵活就业人员参保登记",
     "conditions": [
         ID_VALID,
@@ -346,6 +390,7 @@ FLEXIBLE_EMPLOYMENT_ENROLMENT: dict[str, Any] = {
             "Already insured through an employer or retired; flexible enrolment is not possible.",
             requires=("applicant_identity_valid",),
         ),
+        _once("灵活就业参保登记", "flexible employment enrolment"),
     ],
 }
 

@@ -16,7 +16,12 @@ The string to sign is these lines joined by ``\\n`` (no trailing newline)::
     <kiosk id>
     <timestamp>
     <nonce>
+    <Idempotency-Key header value exactly as sent; an empty line when the request has none>
     <lowercase hex SHA-256 of the request body bytes (of b"" when there is no body)>
+
+The Idempotency-Key decides whether a submission or booking is new or a repeat, so it is covered
+like the body: otherwise anyone on the path could turn a kiosk's retry into a second application
+(a second payout) by changing only that header.
 
 The kiosk implements the same scheme independently (the two share no code) and the tests check
 one against the other.
@@ -33,6 +38,7 @@ HEADER_KIOSK_ID = "X-Kiosk-Id"
 HEADER_TIMESTAMP = "X-Kiosk-Timestamp"
 HEADER_NONCE = "X-Kiosk-Nonce"
 HEADER_SIGNATURE = "X-Kiosk-Signature"
+HEADER_IDEMPOTENCY_KEY = "Idempotency-Key"
 
 ALLOWED_SKEW_S = 300
 NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -46,17 +52,27 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def string_to_sign(method: str, path: str, kiosk_id: str, timestamp: str, nonce: str, body: bytes) -> bytes:
-    """The exact bytes the signature covers."""
-    lines = [SCHEME, method.upper(), path, kiosk_id, timestamp, nonce, body_digest(body)]
+def string_to_sign(
+    method: str, path: str, kiosk_id: str, timestamp: str, nonce: str, body: bytes, *, idempotency_key: str
+) -> bytes:
+    """The exact bytes the signature covers; ``idempotency_key`` is "" when the header is absent."""
+    lines = [SCHEME, method.upper(), path, kiosk_id, timestamp, nonce, idempotency_key, body_digest(body)]
     return "\n".join(lines).encode("utf-8")
 
 
 def compute_signature(
-    secret: bytes, method: str, path: str, kiosk_id: str, timestamp: str, nonce: str, body: bytes
+    secret: bytes,
+    method: str,
+    path: str,
+    kiosk_id: str,
+    timestamp: str,
+    nonce: str,
+    body: bytes,
+    *,
+    idempotency_key: str,
 ) -> str:
     """Hex HMAC-SHA256 of the string to sign."""
-    message = string_to_sign(method, path, kiosk_id, timestamp, nonce, body)
+    message = string_to_sign(method, path, kiosk_id, timestamp, nonce, body, idempotency_key=idempotency_key)
     return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
@@ -69,7 +85,11 @@ def signature_matches(
     timestamp: str,
     nonce: str,
     body: bytes,
+    *,
+    idempotency_key: str,
 ) -> bool:
     """Constant-time comparison of a presented signature with the expected one."""
-    expected = compute_signature(secret, method, path, kiosk_id, timestamp, nonce, body)
+    expected = compute_signature(
+        secret, method, path, kiosk_id, timestamp, nonce, body, idempotency_key=idempotency_key
+    )
     return hmac.compare_digest(expected, signature)

@@ -1,8 +1,9 @@
 """The kiosk's client of the central approval API.
 
-Every request is signed (HMAC-SHA256 over method, path, body digest, timestamp and nonce; the
-service documents the scheme in docs/api.md), sent once (no hidden retries: the outbox relay owns
-retrying) with connect and read timeouts, and answered with plain typed dataclasses. Failures are
+Every request is signed (HMAC-SHA256 over method, path, kiosk id, timestamp, nonce, Idempotency-Key
+and body digest; the service documents the scheme in docs/api.md), sent once (no hidden retries:
+the outbox relay owns retrying) with connect and read timeouts, and answered with plain typed
+dataclasses. Failures are
 :class:`ApiError` subclasses carrying the problem document's title and detail:
 :class:`NetworkError` (no answer, ``status`` None), :class:`AuthError` (401), :class:`ClientError`
 (other 4xx), :class:`ServerError` (5xx) and :class:`ProtocolError` (an answer that is not what the
@@ -407,16 +408,27 @@ class SignedConfig:
 
 
 def sign_request(
-    secret: bytes, method: str, path: str, kiosk_id: str, timestamp: str, nonce: str, body: bytes
+    secret: bytes,
+    method: str,
+    path: str,
+    kiosk_id: str,
+    timestamp: str,
+    nonce: str,
+    body: bytes,
+    *,
+    idempotency_key: str = "",
 ) -> str:
-    """Lowercase hex HMAC-SHA256 over the string to sign (see docs/api.md)."""
+    """Lowercase hex HMAC-SHA256 over the string to sign (see docs/api.md); ``idempotency_key`` is
+    the Idempotency-Key header value as sent, "" when the request has none."""
     digest = hashlib.sha256(body).hexdigest()
-    message = "\n".join([SIGNATURE_SCHEME, method.upper(), path, kiosk_id, timestamp, nonce, digest])
-    return hmac.new(secret, message.encode("utf-8"), hashlib.sha256).hexdigest()
+    lines = [SIGNATURE_SCHEME, method.upper(), path, kiosk_id, timestamp, nonce, idempotency_key, digest]
+    return hmac.new(secret, "\n".join(lines).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 class KioskSigner(requests.auth.AuthBase):
-    """requests auth hook that signs each prepared request with a fresh nonce."""
+    """requests auth hook that signs each prepared request with a fresh nonce; the signature also
+    covers the request's Idempotency-Key header, so it must be set before the request is prepared
+    (requests applies the auth hook last) and not changed after."""
 
     def __init__(self, kiosk_id: str, secret: bytes, clock: Callable[[], float] = time.time) -> None:
         self.kiosk_id = kiosk_id
@@ -430,11 +442,23 @@ class KioskSigner(requests.auth.AuthBase):
         timestamp = str(int(self._clock()))
         nonce = secrets.token_urlsafe(18)
         path = request.path_url
+        # The value as it goes on the wire: http.client sends a str as Latin-1 and bytes as they
+        # are, and the service reads header bytes as Latin-1.
+        idempotency_key = request.headers.get("Idempotency-Key") or ""
+        if isinstance(idempotency_key, bytes):
+            idempotency_key = idempotency_key.decode("latin-1")
         request.headers["X-Kiosk-Id"] = self.kiosk_id
         request.headers["X-Kiosk-Timestamp"] = timestamp
         request.headers["X-Kiosk-Nonce"] = nonce
         request.headers["X-Kiosk-Signature"] = sign_request(
-            self._secret, str(request.method), path, self.kiosk_id, timestamp, nonce, bytes(body)
+            self._secret,
+            str(request.method),
+            path,
+            self.kiosk_id,
+            timestamp,
+            nonce,
+            bytes(body),
+            idempotency_key=idempotency_key,
         )
         return request
 

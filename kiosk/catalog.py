@@ -366,6 +366,7 @@ _PHONE_FIELD = _field(
     "The decision is sent to this number by text message",
     prefilled_from="identity.phone",
 )
+# 16 to 19 digits with a Luhn check digit: ``kiosk.forms`` knows the field by its key (BANK_CARD_KEY).
 _BANK_FIELD = _field(
     "bank_card_number",
     "number",

@@ -16,7 +16,7 @@ from kiosk.identity import Identity
 from ui.tour import Tour
 from ui.tour import browse as browse_departments
 
-BANK = "6222020200112233445"
+BANK = "6222020200112243445"
 PHONE = "13800000000"
 # Identity codes of the reference service's fictional residents (its demo data).
 RETIREE = "demo-identity-retiree-zhangsan"

@@ -4,7 +4,12 @@ The journey owns the current ``FlowState`` and a back stack of earlier states. C
 device events change the state through ``_advance`` (which asks the step table for the next step);
 blocking work (save and submit, queries, bookings, printing) goes through the ``Runner`` and comes back
 on the core thread. A result that arrives after the session was wiped is dropped: each job carries the
-generation it started in.
+generation it started in. A job that fills in a screen (a list of days, say) is also dropped when the
+citizen has moved on or asked for something else meanwhile.
+
+A failure at a working step ends on the error screen, which offers "try again" (back where the work
+started, everything kept) when repeating it is safe: queries, bookings (same booking id, so at most one
+ticket), tracking and printing; never a submission, which could be saved already.
 
 Thread rule: every public method runs on the core thread.
 """
@@ -199,7 +204,8 @@ class Journey:
             self._advance(day=chosen, choices=())
             self._load_choices(lambda: self._services.slots(zone.code, chosen.code))
         elif step == "slot":
-            self._advance(slot=chosen, choices=())
+            # A new booking attempt, with its own booking id (the Idempotency-Key).
+            self._advance(slot=chosen, choices=(), booking_id=str(uuid.uuid4()))
 
     def key(self, key: str) -> None:
         """A keypad key on a form question."""
@@ -253,14 +259,29 @@ class Journey:
         outcome = self._state.outcome
         if self._state.step != "result" or outcome is None or outcome.kind != "rejected":
             return
-        if self._state.review_requested:
+        if self._state.review_requested or self._state.review_pending:
             return
         application_id = outcome.application_id
+        # Marked before the request starts: a second tap while it is on its way sends nothing.
+        self._set(replace(self._state, review_pending=True))
         self._work(
             lambda: self._applications.request_human_review(application_id, reason or "explain"),
-            lambda _: self._set(replace(self._state, review_requested=True, notice_key="notice.review_sent")),
-            keep_step=True,
+            self._review_sent,
+            on_error=self._review_failed,
         )
+
+    def _review_sent(self, _: object) -> None:
+        # Recorded even if the citizen has moved on (it was sent); the notice only on the result.
+        state = self._state
+        notice = "notice.review_sent" if state.step == "result" else state.notice_key
+        self._set(replace(state, review_pending=False, review_requested=True, notice_key=notice))
+
+    def _review_failed(self, exc: Exception) -> None:
+        # Not sent: the button comes back, and the result screen says why.
+        state = replace(self._state, review_pending=False)
+        if state.step == "result":
+            state = replace(state, notice_key=self._failure_key(exc))
+        self._set(state)
 
     def print_receipt(self, _: str = "") -> None:
         if self._state.step not in ("result", "query_result", "ticket", "track_result"):
@@ -269,7 +290,7 @@ class Journey:
         document = receipt_for(self._state, self.item, context, self.catalog)
         job_key = self._job_key()
         if self._printer.paper() == "out":
-            self._set(replace(self._state, step="receipt_qr", notice_key="notice.no_paper"))
+            self._no_paper()
             return
         self._advance(step_override="printing")
         self._work(lambda: self._printer.print_receipt(document, job_key), lambda _: self._advance())
@@ -283,7 +304,20 @@ class Journey:
             self._advance(flow="track", item_code="", group="", section="")
 
     def retry(self, _: str = "") -> None:
-        self.go_home()
+        """ "Try again" on the error screen: back where the failed work started, everything kept, and
+        the work repeated (a booking with the same booking id). With nothing to resume: start over."""
+        state = self._state
+        if state.step != "error":
+            return  # e.g. a second tap after the first one already resumed: never wipe mid-work
+        resume = state.resume_step
+        if not resume:
+            self.go_home()
+        elif resume in ("querying", "booking"):
+            self._advance(step_override=resume, resume_step="")
+        elif self._stack and self._stack[-1].step == resume:
+            self._set(self._stack.pop())  # a navigable step, as it was: "back" from it still works
+        else:
+            self._set(replace(state, step=resume, error_key="", resume_step=""))
 
     # -- device events -----------------------------------------------------------------------------
     def card_read(self, identity: Identity) -> None:
@@ -354,48 +388,119 @@ class Journey:
             )
         elif state.zone and state.day and state.slot:
             zone, day, slot = state.zone, state.day, state.slot
-            booking_id = str(uuid.uuid4())
+            # The attempt's id, the same on every retry: the service then returns the ticket it
+            # already issued instead of booking the slot a second time.
+            booking_id = state.booking_id
+            if not booking_id:
+                booking_id = str(uuid.uuid4())
+                self._set(replace(state, booking_id=booking_id))
             self._work(
                 lambda: self._services.book(booking_id, zone, day, slot, identity),
                 lambda ticket: self._advance(ticket=ticket),
             )
 
     def _load_choices(self, fetch: Callable[[], list[Choice]]) -> None:
+        """Fetch the list for the zone / day / slot screen now showing.
+
+        The list belongs to the zone and day it was asked for: if the citizen has gone back and chosen
+        another meanwhile, it arrives stale and is dropped (the new choice's own list follows)."""
+        zone, day = self._state.zone, self._state.day
         self._work(
-            fetch, lambda choices: self._set(replace(self._state, choices=tuple(choices))), keep_step=True
+            fetch,
+            lambda choices: self._set(replace(self._state, choices=tuple(choices))),
+            keep_step=True,
+            still_asked=lambda: self._state.zone == zone and self._state.day == day,
         )
 
     def _work(
-        self, fn: Callable[[], Any], on_done: Callable[[Any], None], *, keep_step: bool = False
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        *,
+        keep_step: bool = False,
+        still_asked: Callable[[], bool] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
     ) -> None:
+        """Run ``fn`` through the runner; ``on_done`` gets its result on the core thread.
+
+        Nothing comes back into a later session (the generation changed). ``keep_step``: the job
+        belongs to the screen it started on; its result is applied, or its failure shown there as a
+        notice, only while that screen still shows (same step and, if given, ``still_asked()``), else
+        both are dropped. Otherwise a failure goes to ``on_error``, or by default to the error screen.
+        """
         generation = self._generation
         started_at = self._state.step
 
+        def still_there() -> bool:
+            return self._state.step == started_at and (still_asked is None or still_asked())
+
         def done(result: Any) -> None:
-            if generation == self._generation and (not keep_step or self._state.step == started_at):
+            if generation == self._generation and (not keep_step or still_there()):
                 on_done(result)
 
         def failed(exc: Exception) -> None:
-            if generation == self._generation:
-                self._fail(exc, keep_step=keep_step and self._state.step == started_at)
+            if generation != self._generation:
+                return
+            if on_error is not None:
+                on_error(exc)
+            elif not keep_step:
+                self._fail(exc, started_at)
+            elif still_there():
+                self._set(replace(self._state, notice_key=self._failure_key(exc)))
 
         self._runner.run(fn, done, failed)
 
-    def _fail(self, exc: Exception, *, keep_step: bool) -> None:
-        if isinstance(exc, PaperOut):
-            self._set(replace(self._state, step="receipt_qr", notice_key="notice.no_paper"))
-            return
+    def _failure_key(self, exc: Exception) -> str:
+        """The i18n key telling the citizen about ``exc`` (nothing personal is logged)."""
         if isinstance(exc, FlowFailure):
-            key = exc.message_key
-        elif isinstance(exc, ServiceUnavailable):
-            key = "error.offline"
+            return exc.message_key
+        if isinstance(exc, ServiceUnavailable):
+            return "error.offline"
+        log.warning("flow step failed", extra={"step": self._state.step, "error": type(exc).__name__})
+        return "error.unexpected"
+
+    def _fail(self, exc: Exception, started_at: str) -> None:
+        """The work of the working step ``started_at`` failed: the error screen, with "try again"
+        where repeating it is safe; a full slot and a printer without paper have their own screens."""
+        if isinstance(exc, PaperOut):
+            self._no_paper()
+            return
+        key = self._failure_key(exc)
+        if key == "error.slot_full" and started_at == "booking":
+            self._slot_taken()
+            return
+        resume = _resume_step(self._state, started_at)
+        if not resume and key == "error.unexpected":
+            key = "error.call_staff"  # "error.unexpected" says "try again", and there is no retry here
+        self._set(replace(self._state, step="error", error_key=key, resume_step=resume))
+
+    def _no_paper(self) -> None:
+        """No paper: an application's receipt is shown as its QR code instead; a ticket or a query
+        result has no such code, so it stays on screen with a notice and the citizen can note it."""
+        state = self._state
+        if state.receipt_qr:
+            self._set(replace(state, step="receipt_qr", notice_key="notice.no_paper"))
         else:
-            log.warning("flow step failed", extra={"step": self._state.step, "error": type(exc).__name__})
-            key = "error.unexpected"
-        if keep_step:
-            self._set(replace(self._state, notice_key=key))
-        else:
-            self._set(replace(self._state, step="error", error_key=key))
+            self._set(replace(state, step=_result_step(state), notice_key="notice.no_paper_note"))
+
+    def _slot_taken(self) -> None:
+        """The chosen time filled up before the booking went through: back to that day's times,
+        fetched again, with zone, day and identity kept; the next time chosen is a new attempt."""
+        state = self._state
+        zone, day = state.zone, state.day
+        self._set(
+            replace(
+                state,
+                step="slot",
+                slot=None,
+                choices=(),
+                booking_id="",
+                error_key="",
+                notice_key="error.slot_full",
+            )
+        )
+        if zone is not None and day is not None:
+            self._load_choices(lambda: self._services.slots(zone.code, day.code))
 
     def questions(self) -> tuple[FieldSpec, ...]:
         """The form fields this citizen is asked for the current item."""
@@ -439,6 +544,28 @@ class Journey:
         if state.ticket is not None:
             return f"ticket:{state.ticket.booking_id}"
         return f"slip:{uuid.uuid4()}"
+
+
+def _result_step(state: FlowState) -> str:
+    """The result screen whose receipt ``state`` prints (where a failed print comes back to)."""
+    if state.ticket is not None:
+        return "ticket"
+    if state.query_result is not None:
+        return "query_result"
+    return "track_result" if state.flow == "track" else "result"
+
+
+# Where "try again" resumes after the work of a working step failed. Queries are reads and bookings
+# repeat with their booking id, so both run again; tracking asks for the code again. A submission is
+# never repeated from here: the application may be saved already, and it would be sent twice.
+_RESUME = {"querying": "querying", "booking": "booking", "tracking": "track_scan"}
+
+
+def _resume_step(state: FlowState, started_at: str) -> str:
+    """The step "try again" returns to after a failure at ``started_at``; "" when none is safe."""
+    if started_at == "printing":
+        return _result_step(state)  # the result is still there: print it again, or note it down
+    return _RESUME.get(started_at, "")
 
 
 _ACTIONS: dict[str, Callable[[Journey, str], None]] = {

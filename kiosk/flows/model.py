@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-OutcomeKind = Literal["approved", "rejected", "manual_review", "forwarded", "processing", "queued"]
+OutcomeKind = Literal[
+    "approved", "rejected", "manual_review", "forwarded", "processing", "queued", "needs_staff"
+]
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,8 @@ class Reason:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of an application. ``queued`` means saved offline; the result will come by SMS."""
+    """What became of an application. ``queued`` means saved offline; the result will come by SMS.
+    ``needs_staff``: the service refused it (kept on the kiosk, never sent again): staff must help."""
 
     kind: OutcomeKind
     application_id: str

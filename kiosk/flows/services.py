@@ -2,7 +2,8 @@
 
 ``ApiServices`` and ``OutboxApplications`` turn wire types into the flows' own types and API errors into
 what the citizen is told: no answer → ``ServiceUnavailable`` ("needs the network"), an unknown
-application → ``FlowFailure("error.not_found")``, anything else → ``FlowFailure("error.unexpected")``.
+application → ``FlowFailure("error.not_found")``, a slot booked full meanwhile →
+``FlowFailure("error.slot_full")``, anything else → ``FlowFailure("error.unexpected")``.
 Every method blocks on the network: the journey calls them through its runner, never on the UI thread.
 """
 
@@ -48,7 +49,12 @@ def explained(action: str, not_found_key: str = "error.no_record") -> Iterator[N
         raise ServiceUnavailable(action) from None
     except ClientError as exc:
         log.warning("central service refused", extra={"action": action, "status": exc.status})
-        key = not_found_key if exc.status == 404 else "error.unexpected"
+        if exc.status == 404:
+            key = not_found_key
+        elif exc.status == 409 and exc.slug == "slot-full":
+            key = "error.slot_full"  # taken since the list was shown: the citizen picks another time
+        else:
+            key = "error.unexpected"
         raise FlowFailure(key, f"{action}: {exc.status}") from None
     except ApiError as exc:
         log.warning("central service call failed", extra={"action": action, "status": exc.status})
@@ -180,6 +186,10 @@ class OutboxApplications:
     def save_and_submit(
         self, item_code: str, applicant: Mapping[str, str], form: Mapping[str, str], partner_city: str | None
     ) -> Outcome:
+        """Save durably (``FlowFailure("error.save")`` if that fails), then one attempt to submit.
+
+        The decision when the service gave one; ``queued`` when the relay will send it later (offline,
+        server busy, an attempt in flight); ``needs_staff`` when the service refused it for good."""
         from kiosk.submissions import SaveFailed
 
         try:
@@ -189,7 +199,11 @@ class OutboxApplications:
         result = self._submissions.submit_now(saved.application_id)
         if hasattr(result, "outcome"):
             return outcome_from_decision(result)
-        # Queued: saved, the relay delivers it later; the result comes by SMS.
+        if getattr(result, "reason", "") == "needs_staff":
+            # Dead-lettered: the service refused it and it will never be sent by itself. Saying
+            # "saved, sent later" would be false; staff need the application id to deal with it.
+            return Outcome("needs_staff", saved.application_id, item_code=item_code)
+        # Queued (offline, server busy, in progress): the relay delivers it later; result by SMS.
         return Outcome("queued", saved.application_id, item_code=item_code)
 
     def status(self, application_id: str) -> Outcome:

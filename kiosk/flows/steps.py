@@ -49,9 +49,15 @@ class FlowState:
     outcome: Outcome | None = None
     query_result: QueryResult | None = field(default=None, repr=False)
     ticket: Ticket | None = None
+    # The Idempotency-Key of this booking attempt (a chosen slot): kept while the same attempt is
+    # retried, so a retry after a lost answer returns the same ticket instead of booking twice.
+    booking_id: str = ""
     error_key: str = ""
+    # Where "try again" on the error screen resumes, data kept; "" when only starting over is safe.
+    resume_step: str = ""
     notice_key: str = ""
     review_requested: bool = False
+    review_pending: bool = False  # a review request is on its way: a second tap sends nothing
     receipt_qr: str = ""
     page: int = 0
 
@@ -106,6 +112,11 @@ def _from_identify(state: FlowState, item: ServiceItem | None) -> str:
     return _next_question(state, item)
 
 
+def _from_slot(state: FlowState, item: ServiceItem | None) -> str:
+    # Identified already: back on the slot list after the chosen time filled up, book the new one.
+    return "identify" if state.identity is None else "booking"
+
+
 def _next_question(state: FlowState, item: ServiceItem | None) -> str:
     asked = questions(item.form, state.identity) if item else ()
     return "form" if state.field_index < len(asked) else "review"
@@ -122,7 +133,7 @@ STEPS: dict[str, Step] = {
     "partner": Step(_fixed("identify")),
     "zone": Step(_fixed("day")),
     "day": Step(_fixed("slot")),
-    "slot": Step(_fixed("identify")),
+    "slot": Step(_from_slot),
     "identify": Step(_from_identify),
     "form": Step(_next_question),
     "review": Step(_fixed("submitting")),

@@ -47,7 +47,12 @@ def _item_entry(item: ServiceItem, s: Strings) -> dict[str, Any]:
 
 
 def step_position(state: FlowState, item: ServiceItem | None) -> tuple[int, int]:
-    """(current, total) of the question steps in this flow; (0, 0) where no indicator is shown."""
+    """(current, total) of the question steps in this flow; (0, 0) where no indicator is shown.
+
+    The total never changes within a flow (A19): it counts every question the item may ask, as known
+    before identification. Each question keeps its number; one the identity answers (the city app's
+    phone number) is passed over, so the next step's number skips it rather than the total shrinking.
+    """
     if item is None:
         return 0, 0
     if item.kind == "appointment":
@@ -56,13 +61,19 @@ def step_position(state: FlowState, item: ServiceItem | None) -> tuple[int, int]
     if item.kind == "query":
         return (1, 1) if state.step == "identify" else (0, 0)
     lead = ["partner"] if item.cross_province else []
-    total = len(lead) + 1 + len(questions(item.form, state.identity)) + 1
+    # With no identity yet, every question the identity might answer is still counted.
+    possible = [spec.key for spec in questions(item.form, None)]
+    total = len(lead) + 1 + len(possible) + 1
     if state.step == "partner":
         return 1, total
     if state.step == "identify":
         return len(lead) + 1, total
     if state.step == "form":
-        return len(lead) + 2 + state.field_index, total
+        asked = questions(item.form, state.identity)
+        number = state.field_index
+        if state.field_index < len(asked) and asked[state.field_index].key in possible:
+            number = possible.index(asked[state.field_index].key)
+        return len(lead) + 2 + number, total
     if state.step == "review":
         return total, total
     return 0, 0
@@ -104,25 +115,52 @@ def build_view(
     builder(view, state, item, catalog, index, s, online)
     if state.step in ("group", "groups", "section", "zone", "day", "slot"):
         _paginate(view, state.page, page_size, s)
-    speech_parts = [view["stepText"], view["title"], view["subtitle"], view["notice"]]
+    speech_parts = [view["stepText"], view.get("pageText", ""), view["title"], view["subtitle"]]
+    if state.step in _SPOKEN_CONTENT:
+        speech_parts.extend(_content_speech(view, s))
+    speech_parts.append(view["notice"])
     if state.step == "form" and state.field_error:
         speech_parts.append(view.get("error", ""))
     view["speech"] = spoken([p for p in speech_parts if p], lang)
     return view
 
 
+# Screens whose content is what the citizen came for: it is read out as well as shown (A12).
+_SPOKEN_CONTENT = ("review", "result", "query_result", "ticket", "track_result")
+
+
+def _content_speech(view: View, s: Strings) -> list[str]:
+    """The screen's content as sentences: the big number, the lines, then each row as "label: value".
+
+    Only what the screen shows is read, as it shows it: values are already masked for display, so the
+    speech never says more than the screen (A11)."""
+
+    def labelled(label: str, value: str) -> str:
+        return s.text("speech.label_value", label=label, value=value)
+
+    parts = []
+    if view.get("big"):
+        # Only the ticket screen shows a big number: the ticket number, called out at the counter.
+        parts.append(labelled(s.text("receipt.ticket_number"), str(view["big"])))
+    parts.extend(str(line) for line in view["lines"] if line)
+    parts.extend(labelled(row["label"], row["value"]) for row in view["rows"] if row.get("value"))
+    return parts
+
+
 def _paginate(view: View, page: int, page_size: int, s: Strings) -> None:
     """Long lists are shown a page at a time with buttons: no scrolling gesture is needed (A8).
 
     ``pageSize`` tells the screen how many entries a full page holds, so rows keep their size on a
-    last, shorter page."""
+    last, shorter page. ``pageText`` ("第 1 页 / 共 2 页", empty on a single page) sits beside
+    ``stepText``, which keeps saying which step this is (A19)."""
     options = view["options"]
     view["pageSize"] = page_size
     pages = max(1, -(-len(options) // page_size))
     page = min(page, pages - 1)
     view["options"] = options[page * page_size : (page + 1) * page_size]
+    view["pageText"] = ""
     if pages > 1:
-        view["stepText"] = s.text("page.indicator", current=page + 1, total=pages)
+        view["pageText"] = s.text("page.indicator", current=page + 1, total=pages)
         if page > 0:
             view["actions"].append(_button(s, "page", "action.prev_page", value="prev"))
         if page < pages - 1:
@@ -356,7 +394,7 @@ def _result(
     if outcome.kind == "rejected" and state.step == "result":
         if state.review_requested:
             view["notice"] = s.text("notice.review_sent")
-        else:
+        elif not state.review_pending:  # while the request is on its way, no second one
             actions.append(_button(s, "review", "action.ask_review", value="explain"))
     actions.append(_button(s, "finish", "action.finish"))
     view["actions"] = actions
@@ -424,8 +462,16 @@ def _error(
     view: View, state: FlowState, item: Any, catalog: Any, index: Any, s: Strings, online: bool
 ) -> None:
     view["title"] = s.text("screen.error.title")
-    view["subtitle"] = s.text(state.error_key or "error.unexpected")
-    view["actions"] = [_button(s, "retry", "action.retry", primary=True)]
+    view["subtitle"] = s.text(state.error_key or "error.call_staff")
+    # "Try again" only where the journey can resume with everything kept; "back to start" says
+    # plainly that it starts over.
+    if state.resume_step:
+        view["actions"] = [
+            _button(s, "retry", "action.retry", primary=True),
+            _button(s, "home", "action.start_over"),
+        ]
+    else:
+        view["actions"] = [_button(s, "home", "action.start_over", primary=True)]
 
 
 def _done(

@@ -220,3 +220,121 @@ def test_new_rule_set_version_decides_the_next_application(server: CentralServer
     )
     assert broken.status_code == 422
     assert broken.json()["type"].endswith("invalid-rule-set")
+
+
+def test_the_kiosk_reads_every_bank_card_field_as_16_to_19_digits_with_a_check_digit() -> None:
+    from kiosk.catalog import Catalog as KioskCatalog
+    from kiosk.forms import validate
+
+    document = {**CATALOG, "version": "demo"}  # as the service publishes it
+    kiosk_catalog = KioskCatalog.from_api(Catalog.from_json(document, etag='"demo"'))
+    cards = [f for item in kiosk_catalog.items for f in item.form if f.key == "bank_card_number"]
+    assert len(cards) >= 3
+    for card in cards:
+        assert (card.min_length, card.max_length) == (16, 19)
+        assert validate(card, "6222020200112243445") is None
+        assert validate(card, "6") == "error.field.length"
+        assert validate(card, "6222020200112243446") == "error.field.bank_card"
+
+
+def _published_rule_set(server: CentralServer, item_code: str) -> dict[str, object]:
+    from kiosk.api_client import KioskSigner
+
+    response = requests.get(
+        server.base_url + f"/v1/rule-sets/{item_code}",
+        auth=KioskSigner(server.kiosk_id, server.secret),
+        timeout=30,
+    )
+    assert response.status_code == 200
+    document: dict[str, object] = response.json()
+    return document
+
+
+def test_a_published_rule_set_version_is_never_rewritten(server: CentralServer) -> None:
+    import json
+
+    from central.rule_sets import PROVIDENT_FUND_RETIREMENT
+
+    path = "/v1/admin/rule-sets/411700-GJJ-0901"
+    published = json.loads(json.dumps(PROVIDENT_FUND_RETIREMENT))
+    assert _published_rule_set(server, "411700-GJJ-0901") == published
+    trimmed = {**PROVIDENT_FUND_RETIREMENT, "conditions": PROVIDENT_FUND_RETIREMENT["conditions"][:1]}
+    response = admin_put(server, path, trimmed)
+    assert response.status_code == 409
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:civic-kiosk:problem:rule-set-version-exists"
+    assert PROVIDENT_FUND_RETIREMENT["version"] in response.json()["detail"]
+    # Decisions citing the version still point at the rules they were decided by.
+    assert _published_rule_set(server, "411700-GJJ-0901") == published
+    # Publishing the very same document again changes nothing and succeeds.
+    again = admin_put(server, path, PROVIDENT_FUND_RETIREMENT)
+    assert again.status_code == 200, again.text
+    assert again.json() == {"item_code": "411700-GJJ-0901", "version": PROVIDENT_FUND_RETIREMENT["version"]}
+    assert _published_rule_set(server, "411700-GJJ-0901") == published
+
+
+ADULT = {
+    "id": "adult",
+    "check": {"ref": "derived.age", "op": "ge", "value": 18},
+    "pass_zh": "已成年。",
+    "pass_en": "Of age.",
+    "fail_zh": "未成年。",
+    "fail_en": "Under age.",
+}
+
+
+@pytest.mark.parametrize(
+    ("document", "named"),
+    [
+        ({"version": "b1", "conditions": [{**ADULT, "check": {**ADULT["check"], "op": "gte"}}]}, "'gte'"),
+        ({"version": "b2", "conditions": [1]}, "condition 1 is not an object"),
+        ({"version": "b3", "conditions": ["str"]}, "condition 1 is not an object"),
+        ({"version": "b4", "conditions": [{**ADULT, "requires": 7}]}, "requires"),
+        ({"version": "b5", "conditions": []}, "at least one condition"),
+        ({"version": "b" * 41, "conditions": [ADULT]}, "40 characters"),
+        (
+            {"version": "b7", "conditions": [{**ADULT, "check": {"ref": "identiy.name", "op": "present"}}]},
+            "'identiy.name'",
+        ),
+        ({"version": "b8", "conditions": [{**ADULT, "check": {"any": {"ref": "derived.age"}}}]}, "'any'"),
+        ({"version": "b9", "conditions": [{**ADULT, "check": {"ref": "derived.age", "op": "ge"}}]}, "value"),
+        ({"version": "b10", "conditions": [ADULT, ADULT]}, "'adult'"),
+        ({"version": "b11", "conditions": [{**ADULT, "pass_en": 5}]}, "'pass_en'"),
+    ],
+    ids=[
+        "unknown-operator",
+        "number-condition",
+        "string-condition",
+        "requires-not-a-list",
+        "no-conditions",
+        "long-version",
+        "unknown-reference",
+        "any-not-a-list",
+        "comparison-without-value",
+        "duplicate-id",
+        "reason-not-text",
+    ],
+)
+def test_malformed_rule_sets_are_refused_and_nothing_changes(
+    server: CentralServer, document: dict[str, object], named: str
+) -> None:
+    import uuid
+
+    from tests.support.central import person
+
+    before = _published_rule_set(server, "411700-MZ-0901")
+    response = admin_put(server, "/v1/admin/rule-sets/411700-MZ-0901", document)
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == "urn:civic-kiosk:problem:invalid-rule-set"
+    assert named in response.json()["detail"]
+    assert _published_rule_set(server, "411700-MZ-0901") == before
+    # Applications for the item are still decided by the rules in force.
+    retiree = person("retiree")
+    body = {
+        "item_code": "411700-MZ-0901",
+        "applicant": {"name": retiree.name, "id_number": retiree.id_number, "phone": retiree.phone},
+        "form": {"bank_card_number": "6222020200112233445"},
+    }
+    with server.client() as client:
+        decision = client.submit_application(str(uuid.uuid4()), body)
+    assert (decision.outcome, decision.rule_set_version) == ("rejected", before["version"])

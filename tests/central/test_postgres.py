@@ -206,6 +206,15 @@ def test_a_decision_is_stored_with_its_row_number_and_its_sms(server: CentralSer
         assert response is not None and response["acceptance_number"] in message
 
 
+def test_the_balance_is_paid_out_once_on_postgres(cluster: PostgresCluster) -> None:
+    # A service of its own: the withdrawal uses up the retiree's whole balance.
+    with running_central(db_url=cluster.new_database()) as server, server.client() as client:
+        first = client.submit_application(str(uuid.uuid4()), withdrawal("86500.00"))
+        again = client.submit_application(str(uuid.uuid4()), withdrawal("86500.00"))
+    assert (first.outcome, again.outcome) == ("approved", "rejected")
+    assert [c.id for c in again.conditions if not c.passed] == ["amount_within_balance"]
+
+
 def test_a_pooled_connection_lost_while_idle_is_replaced(
     cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from central.registry_demo import build_demo_registries, demo_company_code, other_company_code, person
+from central.registry_demo import (
+    build_demo_registries,
+    demo_company_code,
+    make_id_number,
+    other_company_code,
+    person,
+)
 from central.rule_sets import (
     FLEXIBLE_EMPLOYMENT_ENROLMENT,
     HOISTING_DEREGISTRATION,
@@ -17,7 +23,7 @@ from central.rule_sets import (
     WRITTEN_RULE_SETS,
     baseline_rule_set,
 )
-from central.rules import RegistryUnavailable, RuleSetError, evaluate, validate_rule_set
+from central.rules import EarlierDecision, RegistryUnavailable, RuleSetError, evaluate, validate_rule_set
 
 TODAY = date(2026, 11, 28)
 REGISTRIES = {(registry, key): record for registry, key, record in build_demo_registries()}
@@ -118,6 +124,94 @@ def test_retirement_age_counts_when_the_pension_record_is_missing() -> None:
         TODAY,
     )
     assert decision.outcome == "approved"
+
+
+def test_an_employed_person_past_the_old_retirement_age_has_not_retired() -> None:
+    # Born 1966-03-01, still employed: 60 on 2026-03-02, but still paying in through an employer.
+    id_number = make_id_number("19660301", 21, "male")
+    records = {
+        ("provident_fund", id_number): {
+            "status": "normal",
+            "balance": "30000.00",
+            "city": "411700",
+            "loan_outstanding": False,
+        },
+        ("social_insurance", id_number): {"status": "employed", "months_paid": 420},
+    }
+    applicant = {"name": "吴十", "id_number": id_number}
+    form = {"withdrawal_amount": "1000.00"}
+    decision = evaluate(
+        PROVIDENT_FUND_RETIREMENT, applicant, form, lambda r, k: records.get((r, k)), date(2026, 3, 2)
+    )
+    assert decision.outcome == "rejected"
+    assert failed(decision) == ["applicant_retired"]
+    # Once the pension record says retired, the withdrawal is approved.
+    records[("social_insurance", id_number)] = {"status": "retired", "months_paid": 420}
+    decision = evaluate(
+        PROVIDENT_FUND_RETIREMENT, applicant, form, lambda r, k: records.get((r, k)), date(2026, 3, 2)
+    )
+    assert decision.outcome == "approved"
+
+
+def earlier(*decisions: tuple[str, str, dict[str, Any]]) -> Any:
+    """A reader of the applicant's earlier decisions on the item: (outcome, ISO day, form)."""
+    found = [EarlierDecision(outcome, date.fromisoformat(day), form) for outcome, day, form in decisions]
+    return lambda: found
+
+
+@pytest.mark.parametrize(
+    ("history", "amount", "outcome"),
+    [
+        ([], "86500.00", "approved"),
+        ([("approved", "2026-11-02", {"withdrawal_amount": "50000.00"})], "36500.00", "approved"),
+        ([("approved", "2026-11-02", {"withdrawal_amount": "50000.00"})], "36500.01", "rejected"),
+        ([("manual_review", "2026-11-02", {"withdrawal_amount": "86000.00"})], "600.00", "rejected"),
+        # A refused or forwarded application paid nothing out.
+        ([("rejected", "2026-11-02", {"withdrawal_amount": "86500.00"})], "86500.00", "approved"),
+        ([("forwarded", "2026-11-02", {"withdrawal_amount": "86500.00"})], "86500.00", "approved"),
+        (
+            [
+                ("approved", "2026-10-02", {"withdrawal_amount": "30000.00"}),
+                ("approved", "2026-11-02", {"withdrawal_amount": "56500.00"}),
+            ],
+            "0.01",
+            "rejected",
+        ),
+    ],
+)
+def test_withdrawals_count_what_was_already_approved_or_is_pending(
+    history: list[tuple[str, str, dict[str, Any]]], amount: str, outcome: str
+) -> None:
+    form = {"withdrawal_amount": amount, "bank_card_number": "6222020200112233445"}
+    decision = evaluate(PROVIDENT_FUND_RETIREMENT, identity("retiree"), form, read, TODAY, earlier(*history))
+    assert decision.outcome == outcome
+    assert failed(decision) == ([] if outcome == "approved" else ["amount_within_balance"])
+
+
+def test_a_second_allowance_is_refused_with_the_date_of_the_first() -> None:
+    history = earlier(("approved", "2026-11-03", {}))
+    decision = evaluate(OLD_AGE_ALLOWANCE, identity("elder"), {}, read, TODAY, history)
+    assert decision.outcome == "rejected"
+    assert failed(decision) == ["not_already_approved"]
+    refused = next(c for c in decision.conditions if c.id == "not_already_approved")
+    assert "2026-11-03" in refused.reason_zh
+    assert "already approved on 2026-11-03" in refused.reason_en
+    # A refused earlier application does not stand in the way.
+    again = evaluate(
+        OLD_AGE_ALLOWANCE, identity("elder"), {}, read, TODAY, earlier(("rejected", "2026-11-03", {}))
+    )
+    assert again.outcome == "approved"
+
+
+def test_deregistering_one_crane_does_not_block_another() -> None:
+    form = {"company_credit_code": demo_company_code(), "equipment_record_number": "豫Q-T2019-0031"}
+    other_crane = earlier(("approved", "2026-11-03", {**form, "equipment_record_number": "豫Q-T2018-0001"}))
+    same_crane = earlier(("approved", "2026-11-03", {**form, "equipment_record_number": " 豫Q-T2019-0031 "}))
+    assert evaluate(
+        HOISTING_DEREGISTRATION, identity("company_rep"), form, read, TODAY, other_crane
+    ).outcome == ("approved")
+    decision = evaluate(HOISTING_DEREGISTRATION, identity("company_rep"), form, read, TODAY, same_crane)
+    assert (decision.outcome, failed(decision)) == ("rejected", ["not_already_approved"])
 
 
 SOCIAL_CERT_CASES = [

@@ -226,6 +226,36 @@ def test_approved_application_cannot_be_sent_to_review(client: ApiClient) -> Non
     assert (caught.value.status, caught.value.slug) == (409, "not-reviewable")
 
 
+def test_another_kiosk_cannot_ask_for_review_of_an_application(
+    server: CentralServer, client: ApiClient
+) -> None:
+    application_id = str(uuid.uuid4())
+    body = {"item_code": "411700-MZ-0901", "applicant": applicant("retiree"), "form": CARD}
+    assert client.submit_application(application_id, body).outcome == "rejected"
+    other_secret = server.provision("kiosk-b")
+    with server.client(kiosk_id="kiosk-b", secret=other_secret) as other:
+        with pytest.raises(ClientError) as caught:
+            other.request_human_review(application_id, "not my applicant")
+        assert (caught.value.status, caught.value.slug) == (404, "not-found")
+        # Reading the status at another kiosk still works (a receipt may be scanned anywhere).
+        assert not other.get_application(application_id).review_requested
+    assert not client.get_application(application_id).review_requested
+    # The applicant's own kiosk can still file it, with its own reason.
+    reviewed = client.request_human_review(application_id, "出生日期有误")
+    assert reviewed.raw["review"]["reason"] == "出生日期有误"
+
+
+def test_blank_review_reason_is_refused(client: ApiClient) -> None:
+    application_id = str(uuid.uuid4())
+    body = {"item_code": "411700-MZ-0901", "applicant": applicant("retiree"), "form": CARD}
+    assert client.submit_application(application_id, body).outcome == "rejected"
+    for blank in ("   ", "\t\n "):
+        with pytest.raises(ClientError) as caught:
+            client.request_human_review(application_id, blank)
+        assert (caught.value.status, caught.value.slug) == (422, "invalid-request")
+    assert not client.get_application(application_id).review_requested
+
+
 def test_approval_sends_one_recorded_sms_with_a_masked_number(
     server: CentralServer, client: ApiClient
 ) -> None:
@@ -445,6 +475,11 @@ def test_refused_documents_leave_nothing_stored(fresh: CentralServer) -> None:
         "version zero": (document(key, 0, {"fleet": True}), 422, "invalid-config-version"),
         "version text": (document(key, "7", {"fleet": True}), 422, "invalid-config-version"),
         "version bool": (document(key, True, {"fleet": True}), 422, "invalid-config-version"),
+        "version fraction": (document(key, 6.5, {"fleet": True}), 422, "invalid-config-version"),
+        # Above the 32-bit column of PostgreSQL; at SQLite's limit no later version could follow.
+        "version 2^31": (document(key, 2**31, {"fleet": True}), 422, "invalid-config-version"),
+        "version 2^63-1": (document(key, 2**63 - 1, {"fleet": True}), 422, "invalid-config-version"),
+        "version 2^63": (document(key, 2**63, {"fleet": True}), 422, "invalid-config-version"),
         "two scopes": (document(key, 8, {"fleet": True, "kiosk": "x"}), 422, "invalid-config-scope"),
         "fleet false": (document(key, 8, {"fleet": False}), 422, "invalid-config-scope"),
         "bad group": (document(key, 8, {"group": "a b"}), 422, "invalid-config-scope"),
@@ -499,5 +534,15 @@ def test_publishing_on_postgresql_keeps_versions_monotonic() -> None:
             with server.client() as client:
                 served = client.fetch_config(None)
                 assert served is not None and served.content in racing
+            # The INTEGER column's range: one above it is refused, not a 500; its top still fits.
+            too_large = publish(server, document(key, 2**31, {"fleet": True}))
+            assert (too_large.status_code, too_large.json()["type"]) == (
+                422,
+                "urn:civic-kiosk:problem:invalid-config-version",
+            )
+            assert stored_documents(server) == 1
+            top = publish(server, document(key, 2**31 - 1, {"fleet": True}, config_id="top"))
+            assert top.status_code == 200, top.text
+            assert stored_documents(server) == 2
     finally:
         cluster.stop()

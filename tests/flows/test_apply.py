@@ -5,6 +5,9 @@ from __future__ import annotations
 from kiosk.catalog import builtin_catalog
 from kiosk.flows.journey import Journey
 from kiosk.flows.steps import STEPS, FlowState, next_step
+from kiosk.flows.views import build_view
+from kiosk.i18n import Strings
+from kiosk.search import SearchIndex
 from tests.support.fakes import (
     ZHANG,
     FakeApplications,
@@ -14,7 +17,7 @@ from tests.support.fakes import (
     receipt_context,
 )
 
-BANK = "6222020200112233445"
+BANK = "6222020200112243445"  # passes the Luhn check
 
 
 def fill_retirement_withdrawal(rig) -> None:
@@ -101,6 +104,22 @@ def test_answers_are_checked_before_moving_on(rig) -> None:
     assert rig.journey.state.step == "form" and rig.journey.state.field_index == 1
     rig.act("key", "5")
     assert rig.journey.state.field_error == ""
+
+
+def test_a_mistyped_bank_card_number_is_stopped_with_its_own_message(rig) -> None:
+    rig.act("start")
+    rig.act("item", "HF-WITHDRAW-RETIRE")
+    rig.act("begin")
+    rig.journey.card_read(ZHANG)
+    rig.type("6")
+    assert rig.act("next") == "form" and rig.journey.state.field_error == "error.field.length"
+    rig.act("clear")
+    rig.type("6222020200112243446")  # one digit wrong: the check digit does not match
+    assert rig.act("next") == "form" and rig.journey.state.field_index == 0
+    assert rig.journey.state.field_error == "error.field.bank_card"
+    j = rig.journey
+    view = build_view(j.state, j.catalog, SearchIndex(()), Strings("zh_CN"), online=True, can_back=True)
+    assert view["error"] == "银行卡号有误，请对照卡面逐位核对" and view["error"] in view["speech"]
 
 
 def test_back_returns_to_the_previous_question_with_its_answer(rig) -> None:

@@ -181,3 +181,23 @@ def test_display_values_hide_the_middle() -> None:
     assert display_value(FIELDS["agent_id_number"], "411702195001010018") == "411702********0018"
     assert display_value(FIELDS["reason"], "sold", "en") == "Sold"
     assert display_value(FIELDS["born"], "19500101") == "1950-01-01"
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        ("6222020200112243445", None),  # 19 digits, check digit right
+        ("4111111111111111", None),  # 16 digits
+        ("6", "error.field.length"),
+        ("622202020011224", "error.field.length"),  # 15 digits
+        ("62220202001122434450", "error.field.length"),  # 20 digits
+        ("6222020200112243446", "error.field.bank_card"),  # last digit mistyped
+        ("6222020200121243445", "error.field.bank_card"),  # two neighbouring digits swapped
+    ],
+)
+def test_the_builtin_bank_card_field_takes_16_to_19_digits_with_a_check_digit(value, error) -> None:
+    card = next(f for f in builtin_catalog().item("HF-WITHDRAW-RETIRE").form if f.key == "bank_card_number")
+    assert (card.min_length, card.max_length) == (16, 19)
+    assert validate(card, value) == error
+    assert not keypad_accepts(card, "6222020200112243445", "1")  # a 20th digit is not taken
+    assert Strings("zh_CN").has("error.field.bank_card") and Strings("en").has("error.field.bank_card")

@@ -111,13 +111,13 @@ def test_long_sections_are_paged_and_back_returns_to_the_same_page(rig) -> None:
     rig.act("section", "pension")
     first = view_of(rig)
     assert shown_codes(first) == ["P00", "P01", "P02", "P03"]
-    assert first["stepText"] == "第 1 页 / 共 3 页" and first["pageSize"] == 4
+    assert first["pageText"] == "第 1 页 / 共 3 页" and first["pageSize"] == 4
     assert [a["value"] for a in first["actions"]] == ["next"]
     rig.act("page", "next")
     rig.act("page", "next")
     last = view_of(rig, "en")
     assert shown_codes(last) == ["P08", "P09"]
-    assert last["stepText"] == "Page 3 of 3"
+    assert last["pageText"] == "Page 3 of 3"
     assert [a["value"] for a in last["actions"]] == ["prev"]
     assert rig.act("item", "P09") == "item"
     assert rig.act("back") == "section"

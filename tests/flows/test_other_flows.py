@@ -142,13 +142,13 @@ def test_long_lists_are_paged_and_all_departments_are_reachable(rig) -> None:
     home = view()
     assert len(home["departments"]) == 6 and home["departments"][-1]["code"] == "*"
     assert rig.act("group", "*") == "groups"
-    assert len(view()["options"]) == 8 and view()["stepText"] == "第 1 页 / 共 2 页"
+    assert len(view()["options"]) == 8 and view()["pageText"] == "第 1 页 / 共 2 页"
     assert rig.act("group", "D0") == "group"
     assert [o["code"] for o in view()["options"]][:2] == ["I0", "I1"]
     rig.act("page", "next")
     rig.act("page", "next")
     rig.act("page", "next")  # beyond the end: stays on the last page
-    assert view()["stepText"] == "第 3 页 / 共 3 页"
+    assert view()["pageText"] == "第 3 页 / 共 3 页"
     assert [o["code"] for o in view()["options"]] == ["I16", "I17", "I18", "I19"]
     assert rig.act("item", "I17") == "item"
     assert rig.act("back") == "group"

@@ -408,7 +408,7 @@ def retirement_withdrawal(amount: str = "100.00") -> dict[str, object]:
     return {
         "item_code": "411700-GJJ-0901",
         "applicant": {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone},
-        "form": {"withdrawal_amount": amount, "bank_card_number": "6222020200112233445"},
+        "form": {"withdrawal_amount": amount, "bank_card_number": "6222020200112243445"},
     }
 
 

@@ -14,7 +14,7 @@ from tests.ui.helpers import all_texts, find, pump, tap, visible_items, wait_for
 pytestmark = pytest.mark.ui
 
 CARD = FakeCard(name="王小明", id_number="110101199001010015", address="北京市东城区示例路1号")
-BANK = "6222020200112233445"
+BANK = "6222020200112243445"  # passes the Luhn check
 PHONE = "13812345678"
 
 
@@ -232,3 +232,54 @@ def test_the_elder_switch_on_the_attract_screen_does_not_start(kiosk) -> None:
     tap(kiosk.ui.window, "attractElderButton")
     assert kiosk.ui.session.elder_mode
     assert screen(kiosk) == "attract"
+
+
+def test_the_free_text_answer_is_kept_out_of_the_input_methods_memory(kiosk) -> None:
+    from PySide6.QtCore import Qt
+
+    a = kiosk.ui.adapter
+    a.act("start", "")
+    a.act("item", "CN-HOIST-DEREG")
+    a.act("begin", "")
+    kiosk.ui.journey.card_read(Identity.from_card(CARD))
+    assert wait_for(lambda: screen(kiosk) == "form" and a.view["kind"] == "text")
+    field = find(kiosk.ui.window, "freeTextInput")
+    assert field is not None
+    hints = Qt.InputMethodHint(field.property("inputMethodHints"))
+    # No user dictionary, no learnt predictions: the next citizen's Pinyin keyboard suggests nothing of ours.
+    assert hints & Qt.InputMethodHint.ImhSensitiveData
+    assert hints & Qt.InputMethodHint.ImhNoPredictiveText
+
+
+def test_long_appointment_lists_show_the_step_beside_the_page(kiosk) -> None:
+    from PySide6.QtCore import QRectF
+
+    from kiosk.flows.model import Choice
+
+    days = [Choice(f"2026-01-{d:02d}", f"1月{d}日", f"{d} Jan") for d in range(5, 11)]
+    kiosk.backends.services.days = lambda zone: days
+    kiosk.ui.session.set_elder_mode(True)  # pages of four big buttons: six days need two
+    a = kiosk.ui.adapter
+    a.act("start", "")
+    a.act("item", "HALL-APPOINTMENT")
+    a.act("begin", "")
+    assert wait_for(lambda: screen(kiosk) == "zone" and bool(a.view["options"]))
+    a.act("choose", "Z01")
+    assert wait_for(lambda: screen(kiosk) == "day" and bool(a.view["options"]))
+    pump(0.1)
+    window = kiosk.ui.window
+
+    def box(name: str) -> QRectF:
+        item = find(window, name)
+        assert item is not None and item.isVisible(), name
+        return item.mapRectToScene(QRectF(0, 0, item.width(), item.height()))
+
+    assert find(window, "stepIndicator").property("text") == "第 2 步 / 共 4 步"
+    assert find(window, "pageIndicator").property("text") == "第 1 页 / 共 2 页"
+    home, step, page, speech = (
+        box(n) for n in ("homeButton", "stepIndicator", "pageIndicator", "speechButton")
+    )
+    # In one line, left to right, clear of the buttons either side.
+    assert home.right() < step.left() < step.right() < page.left() < page.right() < speech.left()
+    assert abs(step.center().y() - page.center().y()) < 1
+    assert a.view["speech"].startswith("第 2 步 / 共 4 步。第 1 页 / 共 2 页。")

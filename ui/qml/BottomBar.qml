@@ -28,14 +28,27 @@ Rectangle {
         width: theme.t.target * 2.5
         onActivated: k.act("home", "")
     }
-    Text {
-        objectName: "stepIndicator"
+    // "第 2 步 / 共 4 步" and, on a long list, "第 1 页 / 共 2 页" beside it: the step stays in view (A19).
+    Row {
         anchors.centerIn: parent
-        text: k.view.stepText || ""
-        font.pixelSize: theme.t.bodySize
-        font.family: theme.t.fontFamily
-        font.bold: true
-        color: theme.t.text
+        spacing: theme.t.gap * 2
+        Text {
+            objectName: "stepIndicator"
+            visible: text !== ""
+            text: k.view.stepText || ""
+            font.pixelSize: theme.t.bodySize
+            font.family: theme.t.fontFamily
+            font.bold: true
+            color: theme.t.text
+        }
+        Text {
+            objectName: "pageIndicator"
+            visible: text !== ""
+            text: k.view.pageText || ""
+            font.pixelSize: theme.t.bodySize
+            font.family: theme.t.fontFamily
+            color: theme.t.text
+        }
     }
     KButton {
         objectName: "speechButton"

@@ -41,6 +41,8 @@ Item {
                 font.family: theme.t.fontFamily
                 color: theme.t.text
                 focus: visible
+                // The answer is personal: the input method keeps no user dictionary or predictions of it (A11).
+                inputMethodHints: Qt.ImhSensitiveData | Qt.ImhNoPredictiveText
                 text: k.view.draft || ""
                 onTextEdited: k.act("set", text)
                 Accessible.role: Accessible.EditableText
