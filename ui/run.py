@@ -135,16 +135,19 @@ def _publish_session_events(ui: Any, kiosk: Any) -> None:
     from kiosk.events import SessionDidEnd, SessionDidStart
 
     on_attract = [True]
+    remembered: list[Any] = [None]  # the identity handed to the redactor (every state change carries it)
 
     def on_state(state: Any) -> None:
         if on_attract[0] and state.step != "attract":
             kiosk.events.publish(SessionDidStart())
         on_attract[0] = state.step == "attract"
         identity = state.identity
-        if identity is not None:
+        if identity is not None and identity is not remembered[0]:
+            remembered[0] = identity
             kiosk.redactor.remember(identity.name, identity.id_number, identity.phone, identity.address)
 
     def on_wipe(reason: Any) -> None:
+        remembered[0] = None
         kiosk.redactor.forget_all()
         kiosk.events.publish(SessionDidEnd(reason.value))
 

@@ -44,6 +44,21 @@ def client(server: CentralServer) -> Iterator[ApiClient]:
         yield api
 
 
+def post_raw_application(server: CentralServer, raw: bytes) -> tuple[str, requests.Response]:
+    """Submit exactly these JSON bytes, signed like a kiosk, under a new key: (key, answer)."""
+    from kiosk.api_client import KioskSigner
+
+    application_id = str(uuid.uuid4())
+    response = requests.post(
+        server.base_url + "/v1/applications",
+        data=raw,
+        headers={"Idempotency-Key": application_id, "Content-Type": "application/json"},
+        auth=KioskSigner(server.kiosk_id, server.secret),
+        timeout=30,
+    )
+    return application_id, response
+
+
 def retirement_withdrawal(key: str = "retiree", amount: str = "5000.00") -> dict[str, object]:
     citizen = person(key)
     return {
@@ -128,20 +143,12 @@ def test_invalid_form_is_422_with_field_errors_and_nothing_stored(client: ApiCli
 def test_non_finite_numbers_are_a_422_and_nothing_is_stored(
     server: CentralServer, key: str, number: float
 ) -> None:
-    from kiosk.api_client import KioskSigner
 
     form: dict[str, object] = {"withdrawal_amount": "5000.00", "bank_card_number": "6222020200112233445"}
     body = {**retirement_withdrawal(), "form": {**form, key: number}}
     # json.dumps writes NaN and Infinity as bare literals, which Python's json (the service's) reads.
     raw = json.dumps(body).encode()
-    application_id = str(uuid.uuid4())
-    response = requests.post(
-        server.base_url + "/v1/applications",
-        data=raw,
-        headers={"Idempotency-Key": application_id, "Content-Type": "application/json"},
-        auth=KioskSigner(server.kiosk_id, server.secret),
-        timeout=30,
-    )
+    application_id, response = post_raw_application(server, raw)
     assert response.status_code == 422
     assert response.headers["Content-Type"] == "application/problem+json"
     problem = response.json()
@@ -151,20 +158,12 @@ def test_non_finite_numbers_are_a_422_and_nothing_is_stored(
 
 
 def test_form_key_with_a_lone_surrogate_is_a_422_problem_and_nothing_is_stored(server: CentralServer) -> None:
-    from kiosk.api_client import KioskSigner
 
     form = {"\ud800x": "1", "withdrawal_amount": "5000.00", "bank_card_number": "6222020200112233445"}
     # The JSON escape of half a surrogate pair: valid JSON text, but no character UTF-8 can encode.
     raw = json.dumps({**retirement_withdrawal(), "form": form}).encode()
     assert b'"\\ud800x"' in raw
-    application_id = str(uuid.uuid4())
-    response = requests.post(
-        server.base_url + "/v1/applications",
-        data=raw,
-        headers={"Idempotency-Key": application_id, "Content-Type": "application/json"},
-        auth=KioskSigner(server.kiosk_id, server.secret),
-        timeout=30,
-    )
+    application_id, response = post_raw_application(server, raw)
     assert response.status_code == 422
     assert response.headers["Content-Type"] == "application/problem+json"
     problem = response.json()

@@ -25,6 +25,7 @@ from kiosk.remote_config import sign_document
 from tests.support.central import (
     EXPIRED_IDENTITY_TOKEN,
     CentralServer,
+    applicant,
     demo_company_code,
     person,
     running_central,
@@ -44,11 +45,6 @@ def client(server: CentralServer) -> Iterator[ApiClient]:
 
 
 CARD = {"bank_card_number": "6222020200112233445"}
-
-
-def applicant(key: str) -> dict[str, str]:
-    citizen = person(key)
-    return {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone}
 
 
 # -- identity codes -----------------------------------------------------------------------------

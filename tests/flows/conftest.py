@@ -4,9 +4,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from kiosk.catalog import builtin_catalog
 from kiosk.flows.journey import Journey
-from tests.support.fakes import FakeApplications, FakePrinter, FakeServices, SyncRunner, receipt_context
+from tests.support.fakes import FakeApplications, FakePrinter, FakeServices, make_journey
 
 
 @dataclass
@@ -28,12 +27,5 @@ class Rig:
 @pytest.fixture
 def rig() -> Rig:
     applications, services, printer = FakeApplications(), FakeServices(), FakePrinter()
-    journey = Journey(
-        builtin_catalog(),
-        applications=applications,
-        services=services,
-        printer=printer,
-        runner=SyncRunner(),
-        receipt_context=receipt_context,
-    )
+    journey = make_journey(applications=applications, services=services, printer=printer)
     return Rig(journey, applications, services, printer)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from kiosk.catalog import builtin_catalog
-from kiosk.flows.journey import Journey
 from kiosk.flows.steps import STEPS, FlowState, next_step
 from kiosk.flows.views import build_view
 from kiosk.i18n import Strings
@@ -11,10 +10,8 @@ from kiosk.search import SearchIndex
 from tests.support.fakes import (
     ZHANG,
     FakeApplications,
-    FakePrinter,
-    FakeServices,
     ManualRunner,
-    receipt_context,
+    make_journey,
 )
 
 BANK = "6222020200112243445"  # passes the Luhn check
@@ -248,14 +245,7 @@ def test_identity_code_offline_is_explained(rig) -> None:
 def test_submitting_screen_shows_until_the_decision_arrives() -> None:
     runner = ManualRunner()
     applications = FakeApplications()
-    journey = Journey(
-        builtin_catalog(),
-        applications=applications,
-        services=FakeServices(),
-        printer=FakePrinter(),
-        runner=runner,
-        receipt_context=receipt_context,
-    )
+    journey = make_journey(applications=applications, runner=runner)
     journey.act("start")
     journey.act("item", "SS-PENSION-CERT")
     journey.act("begin")
@@ -269,14 +259,7 @@ def test_submitting_screen_shows_until_the_decision_arrives() -> None:
 
 def test_a_result_arriving_after_the_wipe_is_dropped() -> None:
     runner = ManualRunner()
-    journey = Journey(
-        builtin_catalog(),
-        applications=FakeApplications(),
-        services=FakeServices(),
-        printer=FakePrinter(),
-        runner=runner,
-        receipt_context=receipt_context,
-    )
+    journey = make_journey(runner=runner)
     journey.act("start")
     journey.act("item", "SS-PENSION-CERT")
     journey.act("begin")

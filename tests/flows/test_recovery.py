@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kiosk.catalog import builtin_catalog
 from kiosk.flows.journey import Journey
 from kiosk.flows.model import Choice, Outcome, Ticket
 from kiosk.flows.ports import FlowFailure, ServiceUnavailable
@@ -23,6 +22,7 @@ from tests.support.fakes import (
     FakeServices,
     ManualRunner,
     SyncRunner,
+    make_journey,
     receipt_context,
 )
 
@@ -33,14 +33,7 @@ def make(
     printer: FakePrinter | None = None,
     runner: SyncRunner | ManualRunner | None = None,
 ) -> Journey:
-    return Journey(
-        builtin_catalog(),
-        applications=applications or FakeApplications(),
-        services=services or FakeServices(),
-        printer=printer or FakePrinter(),
-        runner=runner or SyncRunner(),
-        receipt_context=receipt_context,
-    )
+    return make_journey(services=services, applications=applications, printer=printer, runner=runner)
 
 
 def view(journey: Journey, language: Language = "zh_CN") -> dict:
@@ -56,6 +49,16 @@ def view(journey: Journey, language: Language = "zh_CN") -> dict:
 
 def buttons(shown: dict) -> list[tuple[str, str]]:
     return [(b["action"], b["label"]) for b in shown["actions"]]
+
+
+def confirm_pension_certificate(journey: Journey) -> None:
+    """Apply for the pension certificate with the ID card, up to and including the confirmation."""
+    journey.act("start")
+    journey.act("item", "SS-PENSION-CERT")
+    journey.act("begin")
+    journey.card_read(ZHANG)
+    journey.act("choose", "housing")
+    journey.act("confirm")
 
 
 def book_appointment(journey: Journey, slot: str = "09:00") -> None:
@@ -214,12 +217,7 @@ class BrokenApplications(FakeApplications):
 
 def test_an_error_without_a_safe_retry_does_not_promise_one() -> None:
     journey = make(applications=BrokenApplications())
-    journey.act("start")
-    journey.act("item", "SS-PENSION-CERT")
-    journey.act("begin")
-    journey.card_read(ZHANG)
-    journey.act("choose", "housing")
-    journey.act("confirm")
+    confirm_pension_certificate(journey)
     assert journey.state.step == "error"
     for language, home in (("zh_CN", "回到首页"), ("en", "Back to start")):
         shown = view(journey, language)
@@ -253,12 +251,8 @@ def test_a_second_tap_on_try_again_does_not_wipe_the_running_query() -> None:
 
 def test_a_refused_application_says_so_and_asks_for_staff(rig) -> None:
     rig.applications.outcome_kind = "needs_staff"
-    rig.act("start")
-    rig.act("item", "SS-PENSION-CERT")
-    rig.act("begin")
-    rig.journey.card_read(ZHANG)
-    rig.act("choose", "housing")
-    assert rig.act("confirm") == "result"
+    confirm_pension_certificate(rig.journey)
+    assert rig.journey.state.step == "result"
     application_id = rig.journey.state.outcome.application_id
     zh, en = view(rig.journey, "zh_CN"), view(rig.journey, "en")
     assert zh["title"] == "申请未被受理" and en["title"] == "Application not accepted"
@@ -273,12 +267,7 @@ def test_a_refused_application_says_so_and_asks_for_staff(rig) -> None:
 
 def test_an_offline_application_keeps_the_saved_and_sent_later_text(rig) -> None:
     rig.applications.online = False
-    rig.act("start")
-    rig.act("item", "SS-PENSION-CERT")
-    rig.act("begin")
-    rig.journey.card_read(ZHANG)
-    rig.act("choose", "housing")
-    rig.act("confirm")
+    confirm_pension_certificate(rig.journey)
     assert view(rig.journey)["title"] == "申请已保存"
 
 
@@ -336,12 +325,7 @@ def test_a_failure_for_a_zone_left_behind_is_not_shown_under_the_next_zone() -> 
 def test_a_double_tap_on_ask_for_review_sends_one_request() -> None:
     applications = FakeApplications(outcome_kind="rejected")
     journey, runner = held_journey(FakeServices(), applications)
-    journey.act("start")
-    journey.act("item", "SS-PENSION-CERT")
-    journey.act("begin")
-    journey.card_read(ZHANG)
-    journey.act("choose", "housing")
-    journey.act("confirm")
+    confirm_pension_certificate(journey)
     runner.finish_all()
     journey.act("review", "explain")
     shown = view(journey)
@@ -355,12 +339,7 @@ def test_a_double_tap_on_ask_for_review_sends_one_request() -> None:
 def test_a_review_request_that_failed_can_be_made_again() -> None:
     applications = FakeApplications(outcome_kind="rejected")
     journey, runner = held_journey(FakeServices(), applications)
-    journey.act("start")
-    journey.act("item", "SS-PENSION-CERT")
-    journey.act("begin")
-    journey.card_read(ZHANG)
-    journey.act("choose", "housing")
-    journey.act("confirm")
+    confirm_pension_certificate(journey)
     runner.finish_all()
     applications.online = False
     journey.act("review", "explain")

@@ -8,16 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.catalog import builtin_catalog
 from kiosk.config import KioskConfig
-from kiosk.flows.journey import Journey
 from kiosk.flows.services import ApiServices, OutboxApplications
 from kiosk.identity import Identity
 from kiosk.submissions import Submissions
 from offline_cache.outbox import State
 from offline_cache.sync import RetryPolicy
-from tests.support.central import CentralServer, person, running_central
-from tests.support.fakes import FakeApplications, FakePrinter, SyncRunner, receipt_context
+from tests.support.central import CentralServer, applicant, person, running_central
+from tests.support.fakes import make_journey
 
 FUND_RETIREMENT = "411700-GJJ-0901"
 
@@ -28,23 +26,11 @@ def server() -> Iterator[CentralServer]:
         yield running
 
 
-def applicant(key: str = "retiree") -> dict[str, str]:
-    citizen = person(key)
-    return {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone}
-
-
 def test_a_time_booked_full_meanwhile_brings_the_citizen_back_to_the_times(server: CentralServer) -> None:
     retiree = person("retiree")
     identity = Identity(name=retiree.name, id_number=retiree.id_number, source="card")
     with server.client(read_timeout=10.0) as client, server.client(read_timeout=10.0) as other_kiosk:
-        journey = Journey(
-            builtin_catalog(),
-            applications=FakeApplications(),
-            services=ApiServices(client),
-            printer=FakePrinter(),
-            runner=SyncRunner(),
-            receipt_context=receipt_context,
-        )
+        journey = make_journey(services=ApiServices(client))
         journey.act("start")
         journey.act("item", "HALL-APPOINTMENT")
         journey.act("begin")

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-from kiosk.catalog import builtin_catalog
 from kiosk.clock import FakeClock
-from kiosk.flows.journey import Journey
 from kiosk.flows.steps import FlowState
 from kiosk.session import EndReason, IdlePhase, Session, SessionSettings
 from tests.support.fakes import (
     ZHANG,
-    FakeApplications,
-    FakePrinter,
-    FakeServices,
     ManualRunner,
-    SyncRunner,
-    receipt_context,
+    make_journey,
 )
 
 
 def make(runner=None, **settings) -> tuple[Session, FakeClock]:
     clock = FakeClock()
-    journey = Journey(
-        builtin_catalog(),
-        applications=FakeApplications(),
-        services=FakeServices(),
-        printer=FakePrinter(),
-        runner=runner or SyncRunner(),
-        receipt_context=receipt_context,
-    )
+    journey = make_journey(runner=runner)
     return Session(journey, clock, SessionSettings(**settings)), clock
 
 

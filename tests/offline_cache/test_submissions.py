@@ -25,7 +25,7 @@ from kiosk.submissions import ApiTransport, Queued, SaveFailed, Submissions
 from offline_cache.outbox import Outbox, State
 from offline_cache.sealing import Sealer
 from offline_cache.sync import AUTH_PROBLEM, Relay, RetryPolicy
-from tests.support.central import CentralServer, person, running_central
+from tests.support.central import CentralServer, applicant, person, running_central
 
 FUND_RETIREMENT = "411700-GJJ-0901"
 NO_WAIT = RetryPolicy(base_s=0.01, cap_s=0.02, reconnect_spread_s=0.0)
@@ -35,11 +35,6 @@ NO_WAIT = RetryPolicy(base_s=0.01, cap_s=0.02, reconnect_spread_s=0.0)
 def server() -> Iterator[CentralServer]:
     with running_central() as running:
         yield running
-
-
-def applicant(key: str = "retiree") -> dict[str, str]:
-    citizen = person(key)
-    return {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone}
 
 
 def form(amount: str = "5000.00") -> dict[str, str]:

@@ -402,12 +402,17 @@ def central_server() -> Iterator[CentralServer]:
         yield server
 
 
+def applicant(key: str = "retiree") -> dict[str, str]:
+    """The ``applicant`` of an application body for the demo person ``key``."""
+    citizen = person(key)
+    return {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone}
+
+
 def retirement_withdrawal(amount: str = "100.00") -> dict[str, object]:
     """An instant-approval application body (provident-fund retirement withdrawal) for the demo retiree."""
-    citizen = person("retiree")
     return {
         "item_code": "411700-GJJ-0901",
-        "applicant": {"name": citizen.name, "id_number": citizen.id_number, "phone": citizen.phone},
+        "applicant": applicant("retiree"),
         "form": {"withdrawal_amount": amount, "bank_card_number": "6222020200112243445"},
     }
 

@@ -7,8 +7,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from kiosk.catalog import Catalog, builtin_catalog
+from kiosk.flows.journey import Journey
 from kiosk.flows.model import Choice, Outcome, QueryResult, QueryRow, Reason, Ticket
-from kiosk.flows.ports import FlowFailure, PaperOut, ServiceUnavailable
+from kiosk.flows.ports import (
+    Applications,
+    FlowFailure,
+    PaperOut,
+    ReceiptPrinter,
+    Runner,
+    Services,
+    ServiceUnavailable,
+)
 from kiosk.identity import Identity
 from kiosk.receipts import ReceiptContext
 
@@ -194,3 +204,23 @@ class FakePrinter:
 
 def receipt_context() -> ReceiptContext:
     return ReceiptContext("zh_CN", "demo-kiosk-01", datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
+
+
+def make_journey(
+    *,
+    applications: Applications | None = None,
+    services: Services | None = None,
+    printer: ReceiptPrinter | None = None,
+    runner: Runner | None = None,
+    catalog: Catalog | None = None,
+) -> Journey:
+    """A journey over the built-in catalogue, with a fresh fake for every seam not given (and a
+    runner that finishes work at once)."""
+    return Journey(
+        catalog or builtin_catalog(),
+        applications=applications or FakeApplications(),
+        services=services or FakeServices(),
+        printer=printer or FakePrinter(),
+        runner=runner or SyncRunner(),
+        receipt_context=receipt_context,
+    )

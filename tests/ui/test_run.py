@@ -4,33 +4,16 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from kiosk.catalog import builtin_catalog
 from kiosk.clock import FakeClock
 from kiosk.events import EventBus, SessionDidEnd, SessionDidStart
-from kiosk.flows.journey import Journey
 from kiosk.logs import Redactor
 from kiosk.session import EndReason, Session, SessionSettings
 from tests.support.fakes import (
     LI_CODE,
     ZHANG,
-    FakeApplications,
-    FakePrinter,
-    FakeServices,
-    SyncRunner,
-    receipt_context,
+    make_journey,
 )
 from ui.run import _publish_session_events
-
-
-def make_journey() -> Journey:
-    return Journey(
-        builtin_catalog(),
-        applications=FakeApplications(),
-        services=FakeServices(),
-        printer=FakePrinter(),
-        runner=SyncRunner(),
-        receipt_context=receipt_context,
-    )
 
 
 def test_session_start_and_end_are_published_once_each() -> None:
